@@ -1,0 +1,83 @@
+/*
+ * config: the feedmux configuration file (feedmux.conf(5)).
+ *
+ * conf_load reads and validates a whole file into a fresh struct conf; the
+ * daemon swaps it in only when it is valid.  Every problem is reported, each
+ * as "file:line: reason", before conf_load gives up.  This module touches
+ * neither the network nor the database.
+ */
+#ifndef FEEDMUX_CONF_H
+#define FEEDMUX_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/util.h"
+
+/* Longest Unix socket path that fits in sockaddr_un.sun_path. */
+#define CONF_UNIX_PATH_MAX 107
+
+/* One listen address: a Unix socket path or a TCP host and port. */
+struct conf_listen {
+	bool is_unix;
+	char *path; /* Unix socket path, as written (relative to the working directory) */
+	char *host; /* TCP host, brackets removed */
+	char *port; /* TCP port, digits */
+};
+
+struct conf_feed {
+	char *name;
+	char *url;	     /* absolute URL; a relative file: URL is resolved against the config's folder */
+	unsigned interval;   /* seconds; the global interval when the section sets none */
+	char **tags;
+	size_t ntags;
+	bool allow_file;     /* file:// URLs are refused unless this is set */
+	unsigned line;	     /* line of the section header, for messages */
+};
+
+struct conf_output {
+	char *name;
+	char **tags;
+	size_t ntags;
+	char **feeds;
+	size_t nfeeds;
+	unsigned line;
+};
+
+struct conf {
+	char *path; /* the file this was read from */
+	char *database;
+	struct conf_listen *listen;
+	size_t nlisten;
+	unsigned interval; /* default poll interval, seconds */
+	int log_level;	   /* enum log_level */
+	struct conf_feed *feeds;
+	size_t nfeeds;
+	struct conf_output *outputs;
+	size_t noutputs;
+};
+
+/* Messages, each "file:line: reason" (or "file: reason"), in file order. */
+struct conf_errors {
+	char **msgs;
+	size_t n;
+};
+
+/*
+ * Read and validate `path`.  Returns a new struct conf (free with
+ * conf_free), or NULL with every problem appended to `errs`.
+ */
+struct conf *conf_load(const char *path, struct conf_errors *errs);
+void conf_free(struct conf *conf);
+void conf_errors_free(struct conf_errors *errs);
+
+/* The feed called `name`, or NULL. */
+const struct conf_feed *conf_find_feed(const struct conf *conf, const char *name);
+
+/*
+ * Parse a duration: a number of seconds, or numbers with units s, m, h, d, w
+ * ("90", "15m", "1h30m").  Returns 0 and sets *secs, or -1.
+ */
+int conf_parse_duration(const char *s, unsigned *secs);
+
+#endif
