@@ -1,0 +1,417 @@
+/*
+ * fetch.c: libcurl multi glued to libevent.
+ *
+ * curl tells us which sockets to watch (fetch_on_socket) and when to wake it
+ * (fetch_on_timer); libevent tells curl when a socket is ready or the timer
+ * fired (curl_multi_socket_action), after which we collect the transfers
+ * that ended (fetch_check_done).  Two rules from libcurl's documentation
+ * shape this file: never call back into curl from its timer callback, and
+ * never add or remove easy handles from inside a curl callback; so done
+ * callbacks run only from fetch_check_done, outside curl.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "feeds/fetch.h"
+#include "util/util.h"
+
+#define FETCH_HEADER_MAX 1024 /* longest ETag or Last-Modified we keep */
+
+struct fetcher {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct fetch_limits limits;
+	char *user_agent;
+	struct fetch *active; /* doubly linked list of running transfers */
+	size_t nactive;
+};
+
+struct fetch {
+	struct fetcher *f;
+	struct fetch *prev, *next;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *url;
+	fetch_body_cb on_body;
+	fetch_done_cb on_done;
+	void *arg;
+
+	long status_seen; /* the HTTP status whose body we are receiving, once known */
+	bool deliver;	  /* that body goes to on_body (2xx, or a file) */
+	size_t bytes;
+	enum fetch_status stop; /* FETCH_OK, or why the write callback stopped curl */
+	char *etag;
+	char *last_modified;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* A socket curl asked us to watch. */
+struct fetch_sock {
+	struct event *ev;
+	struct fetcher *f;
+};
+
+void
+fetch_limits_default(struct fetch_limits *limits)
+{
+	limits->connect_timeout = 30;
+	limits->total_timeout = 120;
+	limits->max_body = 16 * 1024 * 1024;
+	limits->max_total_connections = 64;
+	limits->max_host_connections = 6;
+	limits->user_agent = NULL;
+}
+
+static void fetch_check_done(struct fetcher *f);
+
+static void
+fetch_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_sock *s = arg;
+	struct fetcher *f = s->f;
+	int flags = 0, running;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	/* `s` may be freed inside this call (CURL_POLL_REMOVE): use `f` after it. */
+	curl_multi_socket_action(f->multi, fd, flags, &running);
+	fetch_check_done(f);
+}
+
+static void
+fetch_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetcher *f = arg;
+	int running;
+
+	(void)fd, (void)what;
+	curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	fetch_check_done(f);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch `fd` as curl asks. */
+static int
+fetch_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct fetcher *f = userp;
+	struct fetch_sock *s = socketp;
+	short events = EV_PERSIST;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (s != NULL) {
+			event_free(s->ev);
+			free(s);
+			curl_multi_assign(f->multi, fd, NULL);
+		}
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		events |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		events |= EV_WRITE;
+	if (s == NULL) {
+		s = xcalloc(1, sizeof *s);
+		s->f = f;
+		curl_multi_assign(f->multi, fd, s);
+	} else
+		event_free(s->ev);
+	s->ev = event_new(f->base, fd, events, fetch_on_event, s);
+	if (s->ev == NULL || event_add(s->ev, NULL) != 0)
+		fatalx("event_add for a curl socket failed");
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: only (re)arm our timer; curl must not be called from here. */
+static int
+fetch_on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct fetcher *f = userp;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0) {
+		evtimer_del(f->timer);
+		return 0;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(f->timer, &tv);
+	return 0;
+}
+
+struct fetcher *
+fetcher_new(struct event_base *base, const struct fetch_limits *limits)
+{
+	struct fetcher *f = xcalloc(1, sizeof *f);
+
+	f->base = base;
+	f->limits = *limits;
+	f->user_agent = xstrdup(limits->user_agent != NULL ? limits->user_agent :
+	    "feedmux/" FEEDMUX_VERSION);
+	f->limits.user_agent = f->user_agent;
+	if ((f->multi = curl_multi_init()) == NULL)
+		fatalx("curl_multi_init failed");
+	if ((f->timer = evtimer_new(base, fetch_on_timeout, f)) == NULL)
+		fatalx("evtimer_new failed");
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, fetch_on_socket);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, fetch_on_timer);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+	curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, limits->max_total_connections);
+	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, limits->max_host_connections);
+	return f;
+}
+
+static void
+fetch_unlink(struct fetch *fx)
+{
+	struct fetcher *f = fx->f;
+
+	if (fx->prev != NULL)
+		fx->prev->next = fx->next;
+	else
+		f->active = fx->next;
+	if (fx->next != NULL)
+		fx->next->prev = fx->prev;
+	f->nactive--;
+}
+
+static void
+fetch_destroy(struct fetch *fx)
+{
+	fetch_unlink(fx);
+	curl_multi_remove_handle(fx->f->multi, fx->easy);
+	curl_easy_cleanup(fx->easy);
+	curl_slist_free_all(fx->headers);
+	free(fx->etag);
+	free(fx->last_modified);
+	free(fx->url);
+	free(fx);
+}
+
+void
+fetcher_free(struct fetcher *f)
+{
+	if (f == NULL)
+		return;
+	while (f->active != NULL)
+		fetch_destroy(f->active);
+	/* curl may still call fetch_on_socket from here: our events must outlive it. */
+	curl_multi_cleanup(f->multi);
+	event_free(f->timer);
+	free(f->user_agent);
+	free(f);
+}
+
+size_t
+fetcher_active(const struct fetcher *f)
+{
+	return f->nactive;
+}
+
+/* Keep the value of header `name` from `line` in *slot, if that is the header. */
+static void
+fetch_keep_header(const char *line, size_t len, const char *name, char **slot)
+{
+	size_t nlen = strlen(name);
+
+	if (len <= nlen + 1 || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+		return;
+	line += nlen + 1;
+	len -= nlen + 1;
+	while (len > 0 && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	if (len == 0 || len > FETCH_HEADER_MAX)
+		return;
+	free(*slot);
+	*slot = xstrndup(line, len);
+}
+
+static size_t
+fetch_on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct fetch *fx = arg;
+	size_t len = size * n;
+
+	/* A new status line starts a new response (a redirect, a 100): forget the old one's validators. */
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		free(fx->etag);
+		free(fx->last_modified);
+		fx->etag = fx->last_modified = NULL;
+		return len;
+	}
+	fetch_keep_header(line, len, "ETag", &fx->etag);
+	fetch_keep_header(line, len, "Last-Modified", &fx->last_modified);
+	return len;
+}
+
+static size_t
+fetch_on_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetch *fx = arg;
+	size_t len = size * n;
+	char *ctype = NULL;
+
+	if (fx->status_seen < 0) {
+		curl_easy_getinfo(fx->easy, CURLINFO_RESPONSE_CODE, &fx->status_seen);
+		/* file: has no status (0); for HTTP only a 2xx body is a feed. */
+		fx->deliver = fx->status_seen == 0 || (fx->status_seen >= 200 && fx->status_seen < 300);
+	}
+	fx->bytes += len;
+	if (fx->bytes > fx->f->limits.max_body) {
+		fx->stop = FETCH_TOO_LARGE;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (!fx->deliver)
+		return len;
+	curl_easy_getinfo(fx->easy, CURLINFO_CONTENT_TYPE, &ctype);
+	if (fx->on_body(fx->arg, ctype, data, len) != 0) {
+		fx->stop = FETCH_ABORTED;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	return len;
+}
+
+static void
+fetch_set_options(struct fetch *fx, const struct fetch_request *req)
+{
+	struct fetcher *f = fx->f;
+	CURL *e = fx->easy;
+
+	curl_easy_setopt(e, CURLOPT_URL, fx->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, fx);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, fx->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, req->allow_file ? "http,https,file" : "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, f->limits.connect_timeout);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, f->limits.total_timeout);
+	/* Give up on a server that drips less than 64 bytes a second for 30 seconds. */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 64L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this curl decodes */
+	curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, fx);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, fx);
+	if (req->etag != NULL) {
+		char *h = xasprintf("If-None-Match: %s", req->etag);
+
+		fx->headers = curl_slist_append(fx->headers, h);
+		free(h);
+	}
+	if (req->last_modified != NULL) {
+		char *h = xasprintf("If-Modified-Since: %s", req->last_modified);
+
+		fx->headers = curl_slist_append(fx->headers, h);
+		free(h);
+	}
+	if (fx->headers != NULL)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, fx->headers);
+}
+
+struct fetch *
+fetch_start(struct fetcher *f, const struct fetch_request *req, fetch_body_cb on_body,
+    fetch_done_cb on_done, void *arg)
+{
+	struct fetch *fx = xcalloc(1, sizeof *fx);
+
+	fx->f = f;
+	fx->url = xstrdup(req->url);
+	fx->on_body = on_body;
+	fx->on_done = on_done;
+	fx->arg = arg;
+	fx->status_seen = -1;
+	fx->stop = FETCH_OK;
+	if ((fx->easy = curl_easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	fetch_set_options(fx, req);
+	fx->next = f->active;
+	if (f->active != NULL)
+		f->active->prev = fx;
+	f->active = fx;
+	f->nactive++;
+	if (curl_multi_add_handle(f->multi, fx->easy) != CURLM_OK)
+		fatalx("curl_multi_add_handle failed");
+	return fx;
+}
+
+void
+fetch_cancel(struct fetch *fx)
+{
+	if (fx != NULL)
+		fetch_destroy(fx);
+}
+
+/* Fill `res` for a transfer curl finished with `code`. */
+static void
+fetch_result(struct fetch *fx, CURLcode code, struct fetch_result *res, char *why, size_t whylen)
+{
+	char *url = NULL;
+
+	memset(res, 0, sizeof *res);
+	curl_easy_getinfo(fx->easy, CURLINFO_RESPONSE_CODE, &res->http_status);
+	curl_easy_getinfo(fx->easy, CURLINFO_EFFECTIVE_URL, &url);
+	res->effective_url = url != NULL ? url : fx->url;
+	res->bytes = fx->bytes;
+	res->etag = fx->etag;
+	res->last_modified = fx->last_modified;
+
+	if (fx->stop == FETCH_TOO_LARGE) {
+		res->status = FETCH_TOO_LARGE;
+		snprintf(why, whylen, "body larger than %zu bytes", fx->f->limits.max_body);
+	} else if (fx->stop == FETCH_ABORTED) {
+		res->status = FETCH_ABORTED;
+		snprintf(why, whylen, "stopped while reading the body");
+	} else if (code != CURLE_OK) {
+		res->status = FETCH_FAILED;
+		snprintf(why, whylen, "%s", fx->errbuf[0] != '\0' ? fx->errbuf : curl_easy_strerror(code));
+	} else if (res->http_status == 304) {
+		res->status = FETCH_NOT_MODIFIED;
+		return;
+	} else if (res->http_status != 0 && (res->http_status < 200 || res->http_status > 299)) {
+		res->status = FETCH_HTTP_ERROR;
+		snprintf(why, whylen, "HTTP status %ld", res->http_status);
+	} else {
+		res->status = FETCH_OK;
+		return;
+	}
+	res->error = why;
+}
+
+static void
+fetch_check_done(struct fetcher *f)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(f->multi, &left)) != NULL) {
+		struct fetch *fx;
+		struct fetch_result res;
+		char *priv = NULL;
+		char why[CURL_ERROR_SIZE + 64];
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		fx = (struct fetch *)priv;
+		fetch_result(fx, msg->data.result, &res, why, sizeof why);
+		/* Detach first: the callback may start new transfers, or free what `arg` points to. */
+		curl_multi_remove_handle(f->multi, fx->easy);
+		fx->on_done(fx->arg, &res);
+		fetch_destroy(fx);
+	}
+}
