@@ -1,0 +1,239 @@
+/*
+ * feedmuxd: the feed aggregator daemon.
+ *
+ *	feedmuxd -c FILE		run in the foreground
+ *	feedmuxd -c FILE --once		poll every feed once, store, exit
+ *	feedmuxd -c FILE --check	validate the configuration and exit
+ *
+ * Exit status: 0 on success (also when feeds failed in --once), 1 when the
+ * daemon cannot start (database, listeners), 2 for a bad command line or an
+ * invalid configuration.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <libxml/parser.h>
+
+#include "config/conf.h"
+#include "daemon/sched.h"
+#include "daemon/server.h"
+#include "feeds/fetch.h"
+#include "feeds/parse.h"
+#include "storage/store.h"
+#include "util/util.h"
+
+#define DEFAULT_CONFIG "/etc/feedmux/feedmux.conf"
+
+struct daemon {
+	struct event_base *base;
+	struct conf *conf;
+	struct store *store;
+	struct fetcher *fetcher;
+	struct sched *sched;
+	struct srv *srv;
+	struct event *sigint, *sigterm, *sighup;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: feedmuxd [-c FILE] [--once | --check]\n"
+		     "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+		     "      --once         poll every feed once, store what came, and exit\n"
+		     "      --check        check the configuration and exit\n"
+		     "  -V, --version      print the version and exit\n"
+		     "  -h, --help         print this help and exit\n");
+}
+
+/* libevent's own warnings, through our log. */
+static void
+daemon_event_log(int severity, const char *msg)
+{
+	log_msg(severity >= EVENT_LOG_ERR ? LOG_LVL_ERR :
+		severity >= EVENT_LOG_WARN ? LOG_LVL_WARNING : LOG_LVL_DEBUG,
+	    "libevent: %s", msg);
+}
+
+/* libxml2 messages outside a parse (per-document errors go to the parser). */
+static void daemon_xml_log(void *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+static void
+daemon_xml_log(void *ctx, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_debug("libxml2: %s", msg);
+}
+
+static struct conf *
+daemon_load_config(const char *path)
+{
+	struct conf_errors errs = {0};
+	struct conf *conf = conf_load(path, &errs);
+
+	if (conf == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		fprintf(stderr, "feedmuxd: %s: configuration not valid (%zu error%s)\n", path,
+		    errs.n, errs.n == 1 ? "" : "s");
+		conf_errors_free(&errs);
+		exit(2);
+	}
+	return conf;
+}
+
+static void
+daemon_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		log_warnx("SIGHUP: reloading is not supported yet; restart to apply a new configuration");
+		return;
+	}
+	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopbreak(d->base);
+}
+
+static void
+daemon_once_done(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopbreak(d->base);
+}
+
+static void
+daemon_open_store(struct daemon *d)
+{
+	char err[512];
+
+	if (make_parent_dir(d->conf->database) != 0)
+		log_warn("database %s: cannot create its folder", d->conf->database);
+	if ((d->store = store_open(d->conf->database, err, sizeof err)) == NULL)
+		fatalx("database %s: %s", d->conf->database, err);
+}
+
+static struct event *
+daemon_signal(struct daemon *d, int sig)
+{
+	struct event *ev = evsignal_new(d->base, sig, daemon_on_signal, d);
+
+	if (ev == NULL || event_add(ev, NULL) != 0)
+		fatalx("cannot handle signal %d", sig);
+	return ev;
+}
+
+static void
+daemon_start(struct daemon *d, bool once)
+{
+	struct fetch_limits limits;
+	char err[512];
+
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	daemon_open_store(d);
+	fetch_limits_default(&limits);
+	d->fetcher = fetcher_new(d->base, &limits);
+	if ((d->sched = sched_new(d->base, d->fetcher, d->store, d->conf)) == NULL)
+		fatalx("database %s: cannot register the feeds", d->conf->database);
+	d->sigint = daemon_signal(d, SIGINT);
+	d->sigterm = daemon_signal(d, SIGTERM);
+	d->sighup = daemon_signal(d, SIGHUP);
+	if (once) {
+		sched_run_once(d->sched, daemon_once_done, d);
+		return;
+	}
+	if ((d->srv = srv_new(d->base, d->conf, d->store, err, sizeof err)) == NULL)
+		fatalx("listen: %s", err);
+	sched_start(d->sched);
+	log_info("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,
+	    d->conf->database);
+}
+
+/* Tear down in dependency order: curl's sockets live in the event base, so it goes last. */
+static void
+daemon_stop(struct daemon *d)
+{
+	srv_free(d->srv);
+	sched_free(d->sched);
+	fetcher_free(d->fetcher);
+	store_close(d->store);
+	if (d->sigint != NULL)
+		event_free(d->sigint);
+	if (d->sigterm != NULL)
+		event_free(d->sigterm);
+	if (d->sighup != NULL)
+		event_free(d->sighup);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	conf_free(d->conf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"once", no_argument, NULL, 'o'},
+		{"check", no_argument, NULL, 'n'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool once = false, check = false;
+	struct daemon d = {0};
+	int ch;
+
+	log_init("feedmuxd");
+	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'o': once = true; break;
+		case 'n': check = true; break;
+		case 'V': printf("feedmuxd %s\n", FEEDMUX_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || (once && check)) {
+		usage(stderr);
+		return 2;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	d.conf = daemon_load_config(path);
+	if (check) {
+		printf("%s: configuration valid (%zu feeds)\n", path, d.conf->nfeeds);
+		conf_free(d.conf);
+		curl_global_cleanup();
+		return 0;
+	}
+	log_set_level((enum log_level)d.conf->log_level);
+	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	event_set_log_callback(daemon_event_log);
+	parse_init();
+	xmlSetGenericErrorFunc(NULL, daemon_xml_log);
+
+	daemon_start(&d, once);
+	event_base_dispatch(d.base);
+	daemon_stop(&d);
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return 0;
+}
