@@ -1,0 +1,317 @@
+/*
+ * check_daemon.c: the real programs end to end.  A fixture HTTP server on
+ * 127.0.0.1 serves two feeds; feedmuxd --once stores them in a temporary
+ * database; then feedmuxd serves the merged feed on a Unix socket, which we
+ * read, check and validate against the Atom schema.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "tests/testutil.h"
+
+static char *dir;
+static pid_t httpd;
+static int port;
+static char *conf_path, *sock_path, *db_path, *log_path;
+
+static void
+setup(void)
+{
+	dir = tu_mkdtemp();
+	log_path = xasprintf("%s/httpd.log", dir);
+	httpd = tu_start_httpd(tu_data("feeds"), NULL, &port);
+	conf_path = xasprintf("%s/feedmux.conf", dir);
+	sock_path = xasprintf("%s/feedmux.sock", dir);
+	db_path = xasprintf("%s/feedmux.db", dir);
+}
+
+static void
+teardown(void)
+{
+	tu_stop(httpd, SIGTERM, 5);
+	tu_rmtree(dir);
+	free(dir), free(conf_path), free(sock_path), free(db_path), free(log_path);
+}
+
+/* A config for the fixture server with `feeds` appended ("[feed ...]" sections). */
+static void
+write_conf(const char *feeds)
+{
+	char *text = xasprintf("[feedmux]\ndatabase = %s\nlisten = %s\ninterval = 1h\n%s", db_path,
+	    sock_path, feeds);
+
+	tu_write_file(conf_path, text);
+	free(text);
+}
+
+static char *
+feed_section(const char *name, const char *path)
+{
+	return xasprintf("[feed \"%s\"]\nurl = http://127.0.0.1:%d/%s\n", name, port, path);
+}
+
+static int
+run_daemon(const char *mode, char **err)
+{
+	char *argv[] = {FEEDMUXD, "-c", conf_path, (char *)mode, NULL};
+
+	return tu_run(argv, 60, NULL, err);
+}
+
+static void
+write_two_feed_conf(void)
+{
+	char *a = feed_section("rss", "rss2-basic.xml");
+	char *b = feed_section("atom", "atom-basic.xml");
+	char *both = xasprintf("%s%s", a, b);
+
+	write_conf(both);
+	free(a), free(b), free(both);
+}
+
+static pid_t
+start_daemon(void)
+{
+	char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
+	pid_t pid = tu_spawn(argv, log_path);
+
+	ck_assert_msg(tu_wait_socket(sock_path, 30), "feedmuxd did not listen on %s", sock_path);
+	return pid;
+}
+
+/* The text of every node `xpath` selects in `doc`, in document order. */
+static size_t
+xpath_texts(xmlDocPtr doc, const char *xpath, char **out, size_t max)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr res;
+	size_t n = 0;
+
+	xmlXPathRegisterNs(ctx, BAD_CAST "a", BAD_CAST "http://www.w3.org/2005/Atom");
+	res = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+	ck_assert_ptr_nonnull(res);
+	for (int i = 0; res->nodesetval != NULL && i < res->nodesetval->nodeNr && n < max; i++)
+		out[n++] = (char *)xmlNodeGetContent(res->nodesetval->nodeTab[i]);
+	xmlXPathFreeObject(res);
+	xmlXPathFreeContext(ctx);
+	return n;
+}
+
+START_TEST(test_check_rejects_bad_config)
+{
+	char *argv[] = {FEEDMUXD, "-c", (char *)tu_data("conf/bad-unknown-key.conf"), "--check",
+		NULL};
+	char *err = NULL;
+
+	ck_assert_int_eq(tu_run(argv, 30, NULL, &err), 2);
+	ck_assert_msg(strstr(err, "bad-unknown-key.conf:6: unknown key 'colour'") != NULL, "%s", err);
+	free(err);
+	argv[2] = "/nonexistent.conf";
+	ck_assert_int_eq(tu_run(argv, 30, NULL, &err), 2);
+	ck_assert_msg(strstr(err, "/nonexistent.conf: cannot read") != NULL, "%s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_check_accepts_example)
+{
+	char *argv[] = {FEEDMUXD, "-c", EXAMPLE_CONF, "--check", NULL};
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, 30, &out, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "configuration valid (3 feeds)"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_merged_feed)
+{
+	static const char *const want[] = {"RSS five", "Atom one", "RSS one", "Atom two", "RSS two",
+		"RSS three", "Atom three"};
+	char *err = NULL, *body = NULL, *titles[16], *ids[16], *sources[16], why[300];
+	size_t len, nt, ni, ns;
+	xmlDocPtr doc;
+	pid_t pid;
+
+	write_two_feed_conf();
+	ck_assert_int_eq(run_daemon("--once", &err), 0);
+	free(err);
+	/* a second poll adds nothing */
+	ck_assert_int_eq(run_daemon("--once", &err), 0);
+	free(err);
+
+	pid = start_daemon();
+	ck_assert_int_eq(tu_http_get(sock_path, "/feed.atom", &body, &len), 200);
+	ck_assert_msg(tu_atom_valid(body, len, why, sizeof why), "invalid Atom: %s", why);
+	doc = xmlReadMemory(body, (int)len, "feed.atom", NULL, XML_PARSE_NONET);
+	ck_assert_ptr_nonnull(doc);
+	nt = xpath_texts(doc, "/a:feed/a:entry/a:title", titles, 16);
+	ni = xpath_texts(doc, "/a:feed/a:entry/a:id", ids, 16);
+	ns = xpath_texts(doc, "/a:feed/a:entry/a:source/a:title", sources, 16);
+	ck_assert_uint_eq(nt, 7);
+	ck_assert_uint_eq(ni, 7);
+	ck_assert_uint_eq(ns, 7);
+	for (size_t i = 0; i < nt; i++) {
+		ck_assert_str_eq(titles[i], want[i]);
+		ck_assert_str_eq(sources[i], strncmp(want[i], "RSS", 3) == 0 ? "Fixture RSS" :
+		    "Fixture Atom");
+		for (size_t j = 0; j < i; j++)
+			ck_assert_str_ne(ids[i], ids[j]);
+	}
+	for (size_t i = 0; i < nt; i++)
+		xmlFree(titles[i]), xmlFree(ids[i]), xmlFree(sources[i]);
+	xmlFreeDoc(doc);
+	free(body);
+
+	/* ?limit */
+	ck_assert_int_eq(tu_http_get(sock_path, "/feed.atom?limit=2", &body, &len), 200);
+	doc = xmlReadMemory(body, (int)len, "feed.atom", NULL, XML_PARSE_NONET);
+	ck_assert_uint_eq(xpath_texts(doc, "/a:feed/a:entry/a:title", titles, 16), 2);
+	xmlFree(titles[0]), xmlFree(titles[1]);
+	xmlFreeDoc(doc);
+	free(body);
+	ck_assert_int_eq(tu_http_get(sock_path, "/feed.atom?limit=0", &body, NULL), 400);
+	ck_assert_ptr_nonnull(strstr(body, "limit"));
+	free(body);
+	ck_assert_int_eq(tu_http_get(sock_path, "/nothing-here", NULL, NULL), 404);
+
+	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
+	ck_assert_msg(access(sock_path, F_OK) != 0, "socket file left behind");
+}
+END_TEST
+
+START_TEST(test_status_and_ctl)
+{
+	char *a = feed_section("good", "rss2-basic.xml");
+	char *b = feed_section("missing", "no-such-feed.xml");
+	char *c = feed_section("html", "not-a-feed.html");
+	char *all = xasprintf("%s%s%s", a, b, c);
+	char *err = NULL, *out = NULL, *body = NULL;
+	char *ctl[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
+	json_t *root, *feeds;
+	json_error_t jerr;
+	pid_t pid;
+
+	write_conf(all);
+	free(a), free(b), free(c), free(all);
+	ck_assert_int_eq(run_daemon("--once", &err), 0);
+	/* each failure logged once, naming the feed and the reason */
+	ck_assert_msg(strstr(err, "feed missing: HTTP status 404") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "feed html: line 1: not a feed") != NULL, "%s", err);
+	free(err);
+
+	pid = start_daemon();
+	ck_assert_int_eq(tu_http_get(sock_path, "/status", &body, NULL), 200);
+	root = json_loads(body, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s", jerr.text);
+	ck_assert_str_eq(json_string_value(json_object_get(root, "version")), FEEDMUX_VERSION);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "feeds_total")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "items_total")), 4);
+	feeds = json_object_get(root, "feeds");
+	ck_assert_uint_eq(json_array_size(feeds), 3);
+	/* sorted by name: good, html, missing */
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(feeds, 0), "name")), "good");
+	ck_assert(json_is_null(json_object_get(json_array_get(feeds, 0), "error")));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 0), "items")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 2), "http_status")),
+	    404);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(feeds, 2), "error")),
+	    "HTTP status 404");
+	ck_assert(json_is_string(json_object_get(json_array_get(feeds, 2), "last_fetch")));
+	ck_assert(json_is_string(json_object_get(json_array_get(feeds, 2), "next_poll")));
+	json_decref(root);
+	free(body);
+
+	ck_assert_int_eq(tu_run(ctl, 30, &out, &err), 0);
+	ck_assert_msg(strstr(out, "3 feeds, 4 items") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "HTTP status 404") != NULL, "%s", out);
+	free(out), free(err);
+	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
+}
+END_TEST
+
+START_TEST(test_conditional_get)
+{
+	char *a, *err = NULL, *logtext;
+
+	/* a fixture server that logs what it is asked */
+	tu_stop(httpd, SIGTERM, 5);
+	httpd = tu_start_httpd(tu_data("feeds"), log_path, &port);
+	a = feed_section("rss", "rss2-basic.xml");
+	write_conf(a);
+	free(a);
+	ck_assert_int_eq(run_daemon("--once", &err), 0);
+	free(err);
+	ck_assert_int_eq(run_daemon("--once", &err), 0);
+	ck_assert_msg(strstr(err, "feed rss: not modified") != NULL, "%s", err);
+	free(err);
+	logtext = tu_read_file(log_path, NULL);
+	/* the first request is unconditional, the second sends the ETag the server gave */
+	ck_assert_msg(strncmp(logtext, "GET /rss2-basic.xml -\nGET /rss2-basic.xml \"", 43) == 0,
+	    "%s", logtext);
+	free(logtext);
+}
+END_TEST
+
+START_TEST(test_ctl_without_daemon)
+{
+	char *argv[] = {FEEDMUXCTL, "-s", "/nonexistent/feedmux.sock", "status", NULL};
+	char *err = NULL;
+
+	ck_assert_int_eq(tu_run(argv, 30, NULL, &err), 1);
+	ck_assert_msg(strstr(err, "/nonexistent/feedmux.sock") != NULL, "%s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_refuses_live_socket)
+{
+	char *err = NULL;
+	pid_t pid;
+	char *a = feed_section("rss", "rss2-basic.xml");
+
+	write_conf(a);
+	free(a);
+	pid = start_daemon();
+	/* a second daemon on the same socket must not steal it */
+	ck_assert_int_eq(run_daemon(NULL, &err), 1);
+	ck_assert_msg(strstr(err, "another process is listening there") != NULL, "%s", err);
+	free(err);
+	ck_assert_int_eq(tu_http_get(sock_path, "/status", NULL, NULL), 200);
+	ck_assert_int_eq(tu_stop(pid, SIGINT, 30), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("daemon");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_check_rejects_bad_config);
+	tcase_add_test(tc, test_check_accepts_example);
+	tcase_add_test(tc, test_merged_feed);
+	tcase_add_test(tc, test_status_and_ctl);
+	tcase_add_test(tc, test_conditional_get);
+	tcase_add_test(tc, test_ctl_without_daemon);
+	tcase_add_test(tc, test_refuses_live_socket);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,54 @@
+/*
+ * testutil: what the Check suites share: temporary folders, files, child
+ * processes with time limits, HTTP over Unix sockets, schema validation.
+ */
+#ifndef FEEDMUX_TESTUTIL_H
+#define FEEDMUX_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+
+/* A new empty folder under $TMPDIR (or /tmp); the caller frees the string. */
+char *tu_mkdtemp(void);
+/* rm -rf `dir`. */
+void tu_rmtree(const char *dir);
+/* The whole file, NUL-terminated; *len gets its length.  NULL if unreadable. */
+char *tu_read_file(const char *path, size_t *len);
+void tu_write_file(const char *path, const char *text);
+/* TEST_DATA_DIR "/" rel, in a static buffer. */
+const char *tu_data(const char *rel);
+
+/*
+ * Run argv[0] (a path) with stdout and stderr captured into *out and *err
+ * (either may be NULL), waiting at most `timeout_s`.  Returns the exit
+ * status, 128 + signal number when killed by one, or -1 on timeout.
+ */
+int tu_run(char *const argv[], int timeout_s, char **out, char **err);
+
+/* Start argv[0] in the background with stderr to `errfile` (or inherited when NULL). */
+pid_t tu_spawn(char *const argv[], const char *errfile);
+/* Send `sig` and wait at most timeout_s; returns as tu_run does. */
+int tu_stop(pid_t pid, int sig, int timeout_s);
+
+/* Wait until a Unix socket at `path` accepts connections; false on timeout. */
+bool tu_wait_socket(const char *path, int timeout_s);
+
+/*
+ * GET `path` over the Unix socket `sock` (or http://host:port when `sock`
+ * has no '/').  Returns the HTTP status (0 on failure); the body goes to *body.
+ */
+long tu_http_get(const char *sock, const char *path, char **body, size_t *len);
+
+/*
+ * Start tests/fixture-httpd serving `dir` on 127.0.0.1, logging requests to
+ * `log` when it is not NULL; returns its port in *port.
+ */
+pid_t tu_start_httpd(const char *dir, const char *log, int *port);
+
+/* Validate `xml` against the RFC 4287 RELAX NG schema; on failure *why names the problem. */
+bool tu_atom_valid(const char *xml, size_t len, char *why, size_t whylen);
+
+#endif
