@@ -58,6 +58,7 @@ struct conf_key {
 	enum conf_type type;
 	size_t offset;
 	size_t count_offset; /* T_LIST / T_LISTEN: where the element count goes */
+	// cppcheck-suppress unusedStructMember ; read when reloading is implemented
 	bool reloadable;
 };
 
@@ -137,7 +138,7 @@ conf_parse_duration(const char *s, unsigned *secs)
 				return -1;
 		}
 		switch (*s) {
-		case 'w': unit = 7 * 86400; s++; break;
+		case 'w': unit = 7ULL * 86400; s++; break;
 		case 'd': unit = 86400; s++; break;
 		case 'h': unit = 3600; s++; break;
 		case 'm': unit = 60; s++; break;

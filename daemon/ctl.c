@@ -14,13 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "util/util.h"
 
 #define DEFAULT_SOCKET	 "/run/feedmux/feedmux.sock"
-#define CTL_MAX_RESPONSE (64 * 1024 * 1024)
+#define CTL_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
 
 static void
 usage(FILE *out)
@@ -52,6 +56,43 @@ ctl_is_tcp(const char *s)
 	return strspn(colon + 1, "0123456789") == strlen(colon + 1);
 }
 
+/*
+ * Try the Unix socket first with a plain connect(), so that "not running",
+ * "no such socket" and "not allowed" each get their own message.  Returns 0
+ * when something accepts connections there.
+ */
+static int
+ctl_probe_unix(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, rc, saved;
+
+	if (strlen(path) >= sizeof sun.sun_path) {
+		fprintf(stderr, "feedmuxctl: %s: socket path too long\n", path);
+		return 1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "feedmuxctl: socket: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	saved = errno;
+	close(fd);
+	if (rc == 0)
+		return 0;
+	if (saved == ENOENT)
+		fprintf(stderr, "feedmuxctl: no socket at %s: is feedmuxd running? (see -s)\n", path);
+	else if (saved == ECONNREFUSED)
+		fprintf(stderr, "feedmuxctl: nothing listens on %s: feedmuxd is not running\n", path);
+	else if (saved == EACCES || saved == EPERM)
+		fprintf(stderr, "feedmuxctl: %s: permission denied (the socket's group may read it)\n",
+		    path);
+	else
+		fprintf(stderr, "feedmuxctl: %s: %s\n", path, strerror(saved));
+	return 1;
+}
+
 /* GET `path` from the daemon into `out`.  Returns 0, or 1 after printing why. */
 static int
 ctl_get(const char *sock, const char *path, struct buf *out)
@@ -64,6 +105,10 @@ ctl_get(const char *sock, const char *path, struct buf *out)
 
 	if (c == NULL) {
 		fprintf(stderr, "feedmuxctl: curl_easy_init failed\n");
+		return 1;
+	}
+	if (!ctl_is_tcp(sock) && ctl_probe_unix(sock) != 0) {
+		curl_easy_cleanup(c);
 		return 1;
 	}
 	if (ctl_is_tcp(sock))
@@ -130,7 +175,6 @@ ctl_status(const char *sock)
 	json_error_t jerr;
 	json_t *root, *feeds;
 	size_t i;
-	json_t *f;
 
 	buf_init(&body, CTL_MAX_RESPONSE);
 	if (ctl_get(sock, "/status", &body) != 0) {
@@ -151,8 +195,8 @@ ctl_status(const char *sock)
 	printf("%-20s %-6s %7s  %-20s  %-20s  %s\n", "FEED", "HTTP", "ITEMS", "LAST FETCH",
 	    "NEXT POLL", "ERROR");
 	feeds = json_object_get(root, "feeds");
-	json_array_foreach(feeds, i, f)
-		ctl_print_feed(f);
+	for (i = 0; i < json_array_size(feeds); i++)
+		ctl_print_feed(json_array_get(feeds, i));
 	json_decref(root);
 	return 0;
 }

@@ -190,7 +190,7 @@ sched_on_item(void *arg, struct item *item)
 		item_free(item);
 		return;
 	}
-	sf->items = xreallocarray(sf->items, sf->nitems + 1, sizeof *sf->items);
+	sf->items = xreallocarray(sf->items, sf->nitems + 1, sizeof(struct item *));
 	sf->items[sf->nitems++] = item;
 }
 

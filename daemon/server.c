@@ -30,7 +30,7 @@
 
 #define SRV_DEFAULT_LIMIT 50
 #define SRV_MAX_LIMIT	  1000
-#define SRV_MAX_HEADERS	  (16 * 1024)
+#define SRV_MAX_HEADERS	  ((ev_ssize_t)16 * 1024)
 #define SRV_TIMEOUT	  30 /* seconds a connection may sit idle */
 #define SRV_SOCKET_MODE	  0660
 

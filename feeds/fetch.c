@@ -61,7 +61,7 @@ fetch_limits_default(struct fetch_limits *limits)
 {
 	limits->connect_timeout = 30;
 	limits->total_timeout = 120;
-	limits->max_body = 16 * 1024 * 1024;
+	limits->max_body = (size_t)16 * 1024 * 1024;
 	limits->max_total_connections = 64;
 	limits->max_host_connections = 6;
 	limits->user_agent = NULL;
@@ -202,8 +202,10 @@ fetcher_free(struct fetcher *f)
 {
 	if (f == NULL)
 		return;
-	while (f->active != NULL)
-		fetch_destroy(f->active);
+	for (struct fetch *fx = f->active, *next; fx != NULL; fx = next) {
+		next = fx->next;
+		fetch_destroy(fx);
+	}
 	/* curl may still call fetch_on_socket from here: our events must outlive it. */
 	curl_multi_cleanup(f->multi);
 	event_free(f->timer);

@@ -189,7 +189,7 @@ parse_attr(const xmlChar **attrs, int nattrs, const char *uri, const char *name,
     size_t outlen)
 {
 	for (int i = 0; i < nattrs; i++) {
-		const xmlChar **a = attrs + i * 5; /* localname, prefix, URI, value, end */
+		const xmlChar **a = attrs + (ptrdiff_t)i * 5; /* localname, prefix, URI, value, end */
 		const char *auri = (const char *)a[2];
 
 		if (strcmp((const char *)a[0], name) != 0)
@@ -350,7 +350,7 @@ parse_markup_start(struct parser *p, enum ns ns, const char *name, const xmlChar
 	parse_text_add(p, "<", 1);
 	parse_text_add(p, name, strlen(name));
 	for (int i = 0; i < nattrs; i++) {
-		const xmlChar **a = attrs + i * 5;
+		const xmlChar **a = attrs + (ptrdiff_t)i * 5;
 
 		parse_text_add(p, " ", 1);
 		parse_text_add(p, (const char *)a[0], strlen((const char *)a[0]));

@@ -27,8 +27,8 @@ enum parse_dialect {
 };
 
 /* Caps on what one item may hold; longer text is cut at a character boundary. */
-#define PARSE_MAX_TEXT	  (64 * 1024)	/* titles, links, ids, dates, names */
-#define PARSE_MAX_CONTENT (1024 * 1024) /* summary and content */
+#define PARSE_MAX_TEXT	  ((size_t)64 * 1024)	/* titles, links, ids, dates, names */
+#define PARSE_MAX_CONTENT ((size_t)1024 * 1024) /* summary and content */
 
 struct parser;
 

@@ -26,7 +26,7 @@
 #include "util/util.h"
 
 /* An item dated further ahead than this is "in the future" and sorts when first seen. */
-#define STORE_FUTURE_SLACK (10 * 60)
+#define STORE_FUTURE_SLACK ((time_t)10 * 60)
 #define STORE_IDENTITY_MAX 2048
 
 enum stmt {

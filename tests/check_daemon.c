@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -262,13 +265,50 @@ START_TEST(test_conditional_get)
 }
 END_TEST
 
+/* A socket file nobody listens on, as a daemon that died leaves behind. */
+static void
+make_stale_socket(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	close(fd);
+}
+
+START_TEST(test_replaces_stale_socket)
+{
+	char *a = feed_section("rss", "rss2-basic.xml");
+	struct stat st;
+	pid_t pid;
+
+	write_conf(a);
+	free(a);
+	make_stale_socket(sock_path);
+	umask(0);
+	pid = start_daemon();
+	ck_assert_int_eq(tu_http_get(sock_path, "/status", NULL, NULL), 200);
+	/* 0660 whatever the umask */
+	ck_assert_int_eq(stat(sock_path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0660);
+	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
+}
+END_TEST
+
 START_TEST(test_ctl_without_daemon)
 {
 	char *argv[] = {FEEDMUXCTL, "-s", "/nonexistent/feedmux.sock", "status", NULL};
 	char *err = NULL;
 
 	ck_assert_int_eq(tu_run(argv, 30, NULL, &err), 1);
-	ck_assert_msg(strstr(err, "/nonexistent/feedmux.sock") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "no socket at /nonexistent/feedmux.sock: is feedmuxd running?") !=
+	    NULL, "%s", err);
+	free(err);
+	make_stale_socket(sock_path);
+	argv[2] = sock_path;
+	ck_assert_int_eq(tu_run(argv, 30, NULL, &err), 1);
+	ck_assert_msg(strstr(err, "feedmuxd is not running") != NULL, "%s", err);
 	free(err);
 }
 END_TEST
@@ -308,6 +348,7 @@ main(void)
 	tcase_add_test(tc, test_conditional_get);
 	tcase_add_test(tc, test_ctl_without_daemon);
 	tcase_add_test(tc, test_refuses_live_socket);
+	tcase_add_test(tc, test_replaces_stale_socket);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -99,8 +99,8 @@ main(int argc, char *argv[])
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof ss;
+	struct sockaddr_in sin;
+	socklen_t sinlen = sizeof sin;
 	struct event *term;
 
 	if (argc < 2 || argc > 3) {
@@ -121,8 +121,12 @@ main(int argc, char *argv[])
 		perror("bind");
 		return 1;
 	}
-	getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sslen);
-	printf("%d\n", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	memset(&sin, 0, sizeof sin);
+	if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &sinlen) != 0) {
+		perror("getsockname");
+		return 1;
+	}
+	printf("%d\n", ntohs(sin.sin_port));
 	fflush(stdout);
 	term = evsignal_new(base, SIGTERM, on_term, base);
 	event_add(term, NULL);

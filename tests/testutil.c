@@ -279,7 +279,7 @@ tu_start_httpd(const char *dir, const char *log, int *port)
 	if (f == NULL || fgets(line, sizeof line, f) == NULL)
 		fatalx("fixture-httpd did not start");
 	fclose(f);
-	*port = atoi(line);
+	*port = (int)strtol(line, NULL, 10);
 	return pid;
 }
 

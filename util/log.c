@@ -30,8 +30,15 @@ log_stderr_is_journal(void)
 	const char *env = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;
+	char *end;
 
-	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+	if (env == NULL)
+		return false;
+	dev = strtoull(env, &end, 10);
+	if (*end != ':')
+		return false;
+	ino = strtoull(end + 1, &end, 10);
+	if (*end != '\0')
 		return false;
 	if (fstat(2, &st) != 0)
 		return false;
