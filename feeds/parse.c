@@ -33,6 +33,7 @@
 #define NS_DC	   "http://purl.org/dc/elements/1.1/"
 #define NS_XHTML   "http://www.w3.org/1999/xhtml"
 #define NS_XML	   "http://www.w3.org/XML/1998/namespace"
+#define NS_SY	   "http://purl.org/rss/1.0/modules/syndication/"
 
 #define PARSE_MAX_DEPTH 256 /* libxml2 stops at this depth itself */
 #define PARSE_MAX_URL	8192 /* longer href and xml:base values are cut */
@@ -45,6 +46,7 @@ enum ns {
 	NS_CONTENT_,
 	NS_DC_,
 	NS_XHTML_,
+	NS_SY_,
 };
 
 enum field {
@@ -61,6 +63,11 @@ enum field {
 	F_FEED_LINK,
 	F_FEED_ID,
 	F_FEED_UPDATED,
+	F_FEED_TTL,
+	F_FEED_SKIP_HOUR,
+	F_FEED_SKIP_DAY,
+	F_FEED_SY_PERIOD,
+	F_FEED_SY_FREQUENCY,
 };
 
 /* Where an element may be mapped: as a child of an item, or of the feed itself. */
@@ -68,6 +75,7 @@ enum scope {
 	IN_ITEM,
 	IN_ITEM_AUTHOR, /* atom:entry/atom:author/... */
 	IN_FEED,
+	IN_FEED_SKIP, /* rss/channel/skipHours/hour, rss/channel/skipDays/day */
 };
 
 struct field_map {
@@ -100,6 +108,11 @@ static const struct field_map field_maps[] = {
 	{NS_ATOM_10, "title", IN_FEED, F_FEED_TITLE},
 	{NS_ATOM_10, "id", IN_FEED, F_FEED_ID},
 	{NS_ATOM_10, "updated", IN_FEED, F_FEED_UPDATED},
+	{NS_RSS, "ttl", IN_FEED, F_FEED_TTL},
+	{NS_SY_, "updatePeriod", IN_FEED, F_FEED_SY_PERIOD},
+	{NS_SY_, "updateFrequency", IN_FEED, F_FEED_SY_FREQUENCY},
+	{NS_RSS, "hour", IN_FEED_SKIP, F_FEED_SKIP_HOUR},
+	{NS_RSS, "day", IN_FEED_SKIP, F_FEED_SKIP_DAY},
 };
 
 struct frame {
@@ -132,6 +145,8 @@ struct parser {
 	struct item *item;
 	int item_depth;
 	bool guid_permalink;
+	unsigned sy_period;    /* sy:updatePeriod in seconds, combined at the end */
+	unsigned sy_frequency; /* sy:updateFrequency */
 
 	enum field field; /* being captured, with its text in `text` */
 	int field_depth;
@@ -158,6 +173,8 @@ parse_ns(const xmlChar *uri)
 		return NS_DC_;
 	if (strcmp(u, NS_XHTML) == 0)
 		return NS_XHTML_;
+	if (strcmp(u, NS_SY) == 0)
+		return NS_SY_;
 	return NS_OTHER;
 }
 
@@ -270,6 +287,9 @@ parse_scope(const struct parser *p)
 	if ((p->dialect == DIALECT_RSS || p->dialect == DIALECT_RDF) && p->depth == 3 &&
 	    strcmp(p->stack[2].name, "channel") == 0)
 		return IN_FEED;
+	if (p->dialect == DIALECT_RSS && p->depth == 4 && strcmp(p->stack[2].name, "channel") == 0 &&
+	    (strcmp(p->stack[3].name, "skipHours") == 0 || strcmp(p->stack[3].name, "skipDays") == 0))
+		return IN_FEED_SKIP;
 	return -1;
 }
 
@@ -303,11 +323,20 @@ parse_atom_link(struct parser *p, const xmlChar **attrs, int nattrs)
 {
 	char rel[64], href[PARSE_MAX_URL];
 	char **slot = p->item != NULL ? &p->item->link : &p->info.link;
+	bool has_rel = parse_attr(attrs, nattrs, NULL, "rel", rel, sizeof rel) != NULL;
 
-	if (parse_attr(attrs, nattrs, NULL, "href", href, sizeof href) == NULL || *slot != NULL)
+	if (parse_attr(attrs, nattrs, NULL, "href", href, sizeof href) == NULL)
 		return;
-	if (parse_attr(attrs, nattrs, NULL, "rel", rel, sizeof rel) != NULL &&
-	    strcmp(rel, "alternate") != 0 && strcmp(rel, "http://www.iana.org/assignments/relation/alternate") != 0)
+	if (p->item == NULL && has_rel && strcmp(rel, "hub") == 0) {
+		if (p->info.hub == NULL)
+			p->info.hub = url_resolve(parse_base(p), href);
+		return;
+	}
+	/* An RSS channel's own link is <link>; an atom:link there is self or hub. */
+	if (*slot != NULL || (p->item == NULL && p->dialect != DIALECT_ATOM))
+		return;
+	if (has_rel && strcmp(rel, "alternate") != 0 &&
+	    strcmp(rel, "http://www.iana.org/assignments/relation/alternate") != 0)
 		return;
 	*slot = url_resolve(parse_base(p), href);
 }
@@ -453,6 +482,67 @@ parse_set_date(time_t *slot, char *value)
 	free(value);
 }
 
+/* A small non-negative number, or -1. */
+static long
+parse_number(const char *text, long max)
+{
+	char *end;
+	long n;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return -1;
+	n = strtol(text, &end, 10);
+	return *end == '\0' && n <= max ? n : -1;
+}
+
+static unsigned
+parse_sy_period(const char *text)
+{
+	static const struct {
+		const char *name;
+		unsigned secs;
+	} periods[] = {{"hourly", 3600}, {"daily", 86400}, {"weekly", 7 * 86400},
+		{"monthly", 30 * 86400}, {"yearly", 365 * 86400}};
+
+	for (size_t i = 0; text != NULL && i < sizeof periods / sizeof periods[0]; i++)
+		if (strcasecmp(text, periods[i].name) == 0)
+			return periods[i].secs;
+	return 0;
+}
+
+/* The polling hints of RSS: ttl, skipHours, skipDays, sy:updatePeriod/Frequency. */
+static void
+parse_end_hint(struct parser *p, enum field f, char *text)
+{
+	static const char *const days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday",
+		"Friday", "Saturday"};
+	long n;
+
+	switch (f) {
+	case F_FEED_TTL:
+		if ((n = parse_number(text, 365L * 24 * 60)) > 0)
+			p->info.ttl = (unsigned)n * 60;
+		break;
+	case F_FEED_SKIP_HOUR:
+		/* 0-23; some feeds write 24 for midnight */
+		if ((n = parse_number(text, 24)) >= 0)
+			p->info.skip_hours |= 1U << (n % 24);
+		break;
+	case F_FEED_SKIP_DAY:
+		for (unsigned d = 0; text != NULL && d < 7; d++)
+			if (strcasecmp(text, days[d]) == 0)
+				p->info.skip_days |= (uint8_t)(1U << d);
+		break;
+	case F_FEED_SY_PERIOD: p->sy_period = parse_sy_period(text); break;
+	case F_FEED_SY_FREQUENCY:
+		if ((n = parse_number(text, 1000000)) > 0)
+			p->sy_frequency = (unsigned)n;
+		break;
+	default: break;
+	}
+	free(text);
+}
+
 static void
 parse_end_field(struct parser *p)
 {
@@ -489,6 +579,11 @@ parse_end_field(struct parser *p)
 		parse_set(&p->info.link, text != NULL ? url_resolve(parse_base(p), text) : NULL);
 		free(text);
 		break;
+	case F_FEED_TTL:
+	case F_FEED_SKIP_HOUR:
+	case F_FEED_SKIP_DAY:
+	case F_FEED_SY_PERIOD:
+	case F_FEED_SY_FREQUENCY: parse_end_hint(p, f, text); break;
 	case F_NONE: free(text); break;
 	}
 }
@@ -500,6 +595,8 @@ parse_end_item(struct parser *p)
 
 	p->item = NULL;
 	p->item_depth = 0;
+	if (p->dialect != DIALECT_ATOM)
+		it->id_is_permalink = it->id != NULL && p->guid_permalink;
 	/* RSS: a guid that is a permalink stands in for a missing link. */
 	if (it->link == NULL && it->id != NULL && p->guid_permalink && p->dialect != DIALECT_ATOM)
 		it->link = url_resolve(parse_base(p), it->id);
@@ -656,6 +753,9 @@ parse_finish(struct parser *p)
 		parse_set_error(p, 0, "not a feed");
 		return -1;
 	}
+	/* sy: updateFrequency updates per updatePeriod (RSS 1.0 syndication module; default 1). */
+	if (p->sy_period != 0)
+		p->info.update_period = p->sy_period / (p->sy_frequency != 0 ? p->sy_frequency : 1);
 	return 0;
 }
 

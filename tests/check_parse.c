@@ -175,6 +175,29 @@ START_TEST(test_rdf)
 }
 END_TEST
 
+START_TEST(test_polling_hints)
+{
+	struct parsed r = {0};
+	size_t len;
+	char *doc = tu_read_file(tu_data("feeds/rss2-hints.xml"), &len);
+	struct parser *p = parse_new("https://hints.example.com/feed", NULL, collect, &r);
+	const struct feed_info *fi;
+
+	parse_push(p, doc, len);
+	ck_assert_int_eq(parse_finish(p), 0);
+	fi = parse_feed_info(p);
+	ck_assert_str_eq(fi->link, "https://hints.example.com/"); /* not the atom:link rel=self */
+	ck_assert_str_eq(fi->hub, "https://hub.example.com/");
+	ck_assert_uint_eq(fi->ttl, 5400);
+	ck_assert_uint_eq(fi->skip_hours, (1U << 0) | (1U << 1) | (1U << 23));
+	ck_assert_uint_eq(fi->skip_days, (1U << 6) | (1U << 0));
+	ck_assert_uint_eq(fi->update_period, 86400 / 4);
+	parse_free(p);
+	parsed_free(&r);
+	free(doc);
+}
+END_TEST
+
 START_TEST(test_truncated_salvaged)
 {
 	struct parsed r;
@@ -320,6 +343,7 @@ main(void)
 	tcase_add_test(tc, test_rss2);
 	tcase_add_test(tc, test_atom);
 	tcase_add_test(tc, test_rdf);
+	tcase_add_test(tc, test_polling_hints);
 	tcase_add_test(tc, test_truncated_salvaged);
 	tcase_add_test(tc, test_not_a_feed);
 	tcase_add_test(tc, test_chunking);
