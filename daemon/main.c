@@ -91,10 +91,11 @@ daemon_load_config(const char *path)
 	struct conf *conf = conf_load(path, &errs);
 
 	if (conf == NULL) {
+		/* Through the log, so that under systemd they reach the journal as errors. */
 		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		fprintf(stderr, "feedmuxd: %s: configuration not valid (%zu error%s)\n", path,
-		    errs.n, errs.n == 1 ? "" : "s");
+			log_msg(LOG_LVL_ERR, "%s", errs.msgs[i]);
+		log_msg(LOG_LVL_ERR, "%s: configuration not valid (%zu error%s)", path, errs.n,
+		    errs.n == 1 ? "" : "s");
 		conf_errors_free(&errs);
 		exit(2);
 	}
@@ -111,7 +112,7 @@ daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 		log_warnx("SIGHUP: reloading is not supported yet; restart to apply a new configuration");
 		return;
 	}
-	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_notice("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	if (d->notify != NULL)
 		notify_stopping(d->notify, "stopping");
 	event_base_loopbreak(d->base);
@@ -245,7 +246,7 @@ daemon_start(struct daemon *d, bool once)
 		fatalx("listen: %s", err);
 	sched_start(d->sched);
 	daemon_ready(d);
-	log_info("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,
+	log_notice("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,
 	    d->conf->database);
 	if (d->conf->nfeeds == 0)
 		log_warnx("%s: no feeds configured: add [feed \"NAME\"] sections", d->conf->path);
@@ -323,6 +324,8 @@ main(int argc, char *argv[])
 	daemon_start(&d, once);
 	event_base_dispatch(d.base);
 	daemon_stop(&d);
+	if (!once)
+		log_notice("stopped");
 	xmlCleanupParser();
 	curl_global_cleanup();
 	return 0;
