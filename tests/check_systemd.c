@@ -6,7 +6,8 @@
  * (only once it answers on its socket), STATUS= lines that follow the feeds,
  * WATCHDOG=1 when WATCHDOG_USEC and WATCHDOG_PID ask for it, STOPPING=1 on
  * SIGTERM.  The unit files are checked with systemd-analyze, which works on
- * files without a running systemd, and the man pages they name with groff.
+ * files without a running systemd, the man pages they name with groff, and
+ * `cmake --install` into a scratch root.
  */
 #include <check.h>
 #include <errno.h>
@@ -293,6 +294,44 @@ START_TEST(test_man_pages)
 }
 END_TEST
 
+/* `cmake --install` into a DESTDIR: every file where an operator and systemd look. */
+START_TEST(test_install)
+{
+	static const char *const files[] = {"/usr/local/sbin/feedmuxd", "/usr/local/bin/feedmuxctl",
+		"/usr/local/lib/systemd/system/feedmux.service",
+		"/usr/local/lib/systemd/system/feedmux.socket", "/usr/local/lib/sysusers.d/feedmux.conf",
+		"/usr/local/share/man/man1/feedmuxctl.1", "/usr/local/share/man/man5/feedmux.conf.5",
+		"/usr/local/share/man/man8/feedmuxd.8", "/etc/feedmux/feedmux.conf"};
+	char *argv[] = {CMAKE_COMMAND, "--install", BUILD_DIR, "--prefix", "/usr/local", NULL};
+	char *root = xasprintf("%s/root", dir), *out = NULL, *err = NULL, *path, *text;
+
+	setenv("DESTDIR", root, 1);
+	ck_assert_int_eq(tu_run(argv, 120, &out, &err), 0);
+	free(out), free(err);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		path = xasprintf("%s%s", root, files[i]);
+		ck_assert_msg(access(path, R_OK) == 0, "not installed: %s", files[i]);
+		free(path);
+	}
+	path = xasprintf("%s/usr/local/lib/systemd/system/feedmux.service", root);
+	text = tu_read_file(path, NULL);
+	ck_assert_msg(strstr(text, "\nExecStart=/usr/local/sbin/feedmuxd -c /etc/feedmux/feedmux.conf\n") !=
+	    NULL, "%s", text);
+	free(text), free(path);
+
+	/* a second install keeps the operator's configuration */
+	path = xasprintf("%s/etc/feedmux/feedmux.conf", root);
+	tu_write_file(path, "[feedmux]\n# mine\n");
+	ck_assert_int_eq(tu_run(argv, 120, &out, &err), 0);
+	ck_assert_msg(strstr(out, "Keeping: ") != NULL, "%s", out);
+	free(out), free(err);
+	text = tu_read_file(path, NULL);
+	ck_assert_str_eq(text, "[feedmux]\n# mine\n");
+	free(text), free(path), free(root);
+	unsetenv("DESTDIR");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -314,6 +353,7 @@ main(void)
 	tcase_add_test(units, test_units_verify);
 	tcase_add_test(units, test_units_security);
 	tcase_add_test(units, test_man_pages);
+	tcase_add_test(units, test_install);
 	suite_add_tcase(s, units);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
