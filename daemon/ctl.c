@@ -581,11 +581,12 @@ ctl_check(const char *path)
  * names the feed after its host, and the title stays in a comment.
  */
 static void
-ctl_slug(const char *title, char *out, size_t outlen)
+ctl_slug(const char *title, char out[IMPORT_NAME_MAX + 1])
 {
-	size_t len = 0, room = outlen - 1 < IMPORT_NAME_MAX ? outlen - 1 : IMPORT_NAME_MAX;
+	size_t len = 0;
 
-	for (const unsigned char *p = (const unsigned char *)title; *p != '\0' && len < room; p++) {
+	for (const unsigned char *p = (const unsigned char *)title;
+	     *p != '\0' && len < IMPORT_NAME_MAX; p++) {
 		if (*p < 0x80 && (isalnum(*p) || *p == '.' || *p == '_'))
 			out[len++] = (char)tolower(*p);
 		else if (len > 0 && out[len - 1] != '-')
@@ -660,13 +661,13 @@ ctl_import_name(const struct ctl_import *im, const struct opml_feed *f, const ch
 	char base[IMPORT_NAME_MAX + 1] = "";
 
 	if (f->title != NULL)
-		ctl_slug(f->title, base, sizeof base);
+		ctl_slug(f->title, base);
 	if (base[0] == '\0') {
 		const char *host = strstr(url, "://") + 3;
 		char tmp[IMPORT_NAME_MAX + 1];
 
 		snprintf(tmp, sizeof tmp, "%.*s", (int)strcspn(host, "/:?#"), host);
-		ctl_slug(tmp, base, sizeof base);
+		ctl_slug(tmp, base);
 	}
 	if (base[0] == '\0')
 		snprintf(base, sizeof base, "feed");
@@ -687,9 +688,9 @@ ctl_import_print(const struct opml_feed *f, const char *name, const char *url)
 		printf("# %.150s\n", f->title);
 	printf("[feed \"%s\"]\nurl = %s\n", name, url);
 	for (size_t i = 0; i < f->ntags; i++) {
-		char tag[IMPORT_NAME_MAX + 1];
+		char tag[IMPORT_NAME_MAX + 1] = "";
 
-		ctl_slug(f->tags[i], tag, sizeof tag);
+		ctl_slug(f->tags[i], tag);
 		if (tag[0] == '\0' || linelen + strlen(tag) + 1 > CONF_LINE_MAX)
 			continue;
 		printf("%s%s", any ? " " : "tags = ", tag);

@@ -6,7 +6,6 @@
  */
 #include <check.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,24 +40,24 @@ teardown(void)
 	free(dir), free(conf_path), free(sock_path);
 }
 
-/* feedmuxctl with `args` (NULL-terminated, at most 8); stdout and stderr into *out, *err. */
+/* feedmuxctl with `args` (NULL-terminated); stdout and stderr into *out, *err. */
 static int
-ctl(char **out, char **err, ...)
+ctl(char **out, char **err, char *const args[])
 {
-	char *argv[12] = {FEEDMUXCTL};
+	char *argv[16] = {FEEDMUXCTL};
 	size_t n = 1;
-	va_list ap;
 	int rc;
 
-	va_start(ap, err);
-	while (n < 11 && (argv[n] = va_arg(ap, char *)) != NULL)
+	while (n < 15 && args[n - 1] != NULL) {
+		argv[n] = args[n - 1];
 		n++;
-	va_end(ap);
+	}
 	argv[n] = NULL;
 	rc = tu_run(argv, 30, out, err);
 	ck_assert_int_ge(rc, 0);
 	return rc;
 }
+#define CTL(out, err, ...) ctl(out, err, (char *[]){__VA_ARGS__, NULL})
 
 /* A daemon for two fixture feeds, one of them missing, each polled once already. */
 static pid_t
@@ -87,7 +86,7 @@ START_TEST(test_status)
 	char *out, *err;
 	pid_t pid = start_daemon();
 
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "status", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "status"), 0);
 	ck_assert_msg(strncmp(out, "feedmuxd " FEEDMUX_VERSION " on ", 13) == 0, "%s", out);
 	ck_assert_msg(strstr(out, "\nfeeds       2, 1 failing: missing\n") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "\nitems       4\n") != NULL, "%s", out);
@@ -105,7 +104,7 @@ START_TEST(test_feeds_table)
 	char *out, *err, *line2, *line3;
 	pid_t pid = start_daemon();
 
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "feeds", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "feeds"), 0);
 	/* a header, then one row per feed in name order, columns aligned */
 	ck_assert_msg(strncmp(out, "FEED     HTTP  ITEMS  LAST FETCH  NEXT POLL  ERROR\n", 51) == 0,
 	    "%s", out);
@@ -127,12 +126,12 @@ START_TEST(test_export_and_opml_from_daemon)
 	xmlDocPtr doc;
 	pid_t pid = start_daemon();
 
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "export", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "export"), 0);
 	ck_assert_msg(strstr(out, "<feed xmlns=\"http://www.w3.org/2005/Atom\"") != NULL, "%s", out);
 	free(out), free(err);
 
 	/* this daemon has no /opml: the list is made from /status */
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "opml", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "opml"), 0);
 	doc = xmlReadMemory(out, (int)strlen(out), "opml", NULL, XML_PARSE_NONET);
 	ck_assert_msg(doc != NULL, "not well-formed: %s", out);
 	xmlFreeDoc(doc);
@@ -142,7 +141,7 @@ START_TEST(test_export_and_opml_from_daemon)
 	ck_assert_msg(strstr(out, "/no-such-feed.xml\"") != NULL, "%s", out);
 	free(out), free(err);
 
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "export", "--format", "gopher", NULL), 2);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "export", "--format", "gopher"), 2);
 	ck_assert_msg(strstr(err, "unknown format gopher") != NULL, "%s", err);
 	free(out), free(err);
 	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
@@ -158,17 +157,17 @@ START_TEST(test_export_formats_by_path)
 	/* fixture-httpd stands in for a daemon that serves every format and /opml */
 	other = tu_start_httpd(tu_data("ctl"), NULL, &other_port);
 	addr = xasprintf("127.0.0.1:%d", other_port);
-	ck_assert_int_eq(ctl(&out, &err, "-s", addr, "export", "--format=rss", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", addr, "export", "--format=rss"), 0);
 	ck_assert_msg(strstr(out, "<title>served as RSS</title>") != NULL, "%s", out);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "-s", addr, "export", "--format", "json", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", addr, "export", "--format", "json"), 0);
 	ck_assert_msg(strstr(out, "\"served as JSON Feed\"") != NULL, "%s", out);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "-s", addr, "opml", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "-s", addr, "opml"), 0);
 	ck_assert_msg(strstr(out, "served by the daemon itself") != NULL, "%s", out);
 	free(out), free(err);
 	/* no /feed.atom there: said plainly */
-	ck_assert_int_eq(ctl(&out, &err, "-s", addr, "export", NULL), 1);
+	ck_assert_int_eq(CTL(&out, &err, "-s", addr, "export"), 1);
 	ck_assert_msg(strstr(err, "does not serve atom (/feed.atom)") != NULL, "%s", err);
 	free(out), free(err);
 	free(addr);
@@ -185,8 +184,8 @@ START_TEST(test_import_opml)
 			 "[feed \"lwn\"]\nurl = https://lwn.net/headlines/rss\n",
 	    dir, sock_path);
 	tu_write_file(conf_path, base);
-	ck_assert_int_eq(ctl(&out, &err, "-c", conf_path, "import-opml",
-			     (char *)tu_data("opml/subscriptions.opml"), NULL),
+	ck_assert_int_eq(CTL(&out, &err, "-c", conf_path, "import-opml",
+			     (char *)tu_data("opml/subscriptions.opml")),
 	    0);
 	/* folder and category become tags; quotes and slashes never reach a name */
 	ck_assert_msg(strstr(out, "\n# Kernel & \"Friends\" / News\n[feed \"kernel-friends-news\"]\n"
@@ -229,23 +228,23 @@ START_TEST(test_import_opml_bad_files)
 {
 	char *out, *err;
 
-	ck_assert_int_eq(ctl(&out, &err, "-c", "/nonexistent.conf", "import-opml",
-			     (char *)tu_data("opml/malformed.opml"), NULL),
+	ck_assert_int_eq(CTL(&out, &err, "-c", "/nonexistent.conf", "import-opml",
+			     (char *)tu_data("opml/malformed.opml")),
 	    2);
 	ck_assert_msg(strstr(err, "/nonexistent.conf: cannot read") != NULL, "%s", err);
 	free(out), free(err);
 	tu_write_file(conf_path, "[feedmux]\n");
-	ck_assert_int_eq(ctl(&out, &err, "-c", conf_path, "import-opml",
-			     (char *)tu_data("opml/malformed.opml"), NULL),
+	ck_assert_int_eq(CTL(&out, &err, "-c", conf_path, "import-opml",
+			     (char *)tu_data("opml/malformed.opml")),
 	    1);
 	ck_assert_msg(strstr(err, "malformed.opml:5: ") != NULL, "%s", err);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "-c", conf_path, "import-opml",
-			     (char *)tu_data("opml/not-opml.opml"), NULL),
+	ck_assert_int_eq(CTL(&out, &err, "-c", conf_path, "import-opml",
+			     (char *)tu_data("opml/not-opml.opml")),
 	    1);
 	ck_assert_msg(strstr(err, "not an OPML file") != NULL, "%s", err);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "import-opml", "/nonexistent.opml", "-c", NULL), 2);
+	ck_assert_int_eq(CTL(&out, &err, "import-opml", "/nonexistent.opml", "-c"), 2);
 	free(out), free(err);
 }
 END_TEST
@@ -254,16 +253,15 @@ START_TEST(test_check)
 {
 	char *out, *err;
 
-	ck_assert_int_eq(ctl(&out, &err, "check", EXAMPLE_CONF, NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "check", EXAMPLE_CONF), 0);
 	ck_assert_msg(strstr(out, "configuration valid: 3 feeds, 0 outputs") != NULL, "%s", out);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "-c", (char *)tu_data("conf/bad-unknown-key.conf"), "check",
-			     NULL),
+	ck_assert_int_eq(CTL(&out, &err, "-c", (char *)tu_data("conf/bad-unknown-key.conf"), "check"),
 	    2);
 	ck_assert_msg(strstr(err, "bad-unknown-key.conf:6: unknown key 'colour'") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "configuration not valid (1 error)") != NULL, "%s", err);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "check", "a.conf", "b.conf", NULL), 2);
+	ck_assert_int_eq(CTL(&out, &err, "check", "a.conf", "b.conf"), 2);
 	free(out), free(err);
 }
 END_TEST
@@ -274,7 +272,7 @@ START_TEST(test_not_running)
 	int fd;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "status", NULL), 3);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "status"), 3);
 	ck_assert_msg(strstr(err, "is feedmuxd running?") != NULL, "%s", err);
 	free(out), free(err);
 	/* a socket file nobody listens on, as a dead daemon leaves */
@@ -282,13 +280,13 @@ START_TEST(test_not_running)
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock_path);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
 	close(fd);
-	ck_assert_int_eq(ctl(&out, &err, "-s", sock_path, "feeds", NULL), 3);
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "feeds"), 3);
 	ck_assert_msg(strstr(err, "feedmuxd is not running") != NULL, "%s", err);
 	free(out), free(err);
 	/* TCP: nothing on that port (the fixture server's port, once it is gone) */
 	tu_stop(httpd, SIGTERM, 5);
 	out = xasprintf("127.0.0.1:%d", port);
-	ck_assert_int_eq(ctl(NULL, &err, "-s", out, "status", NULL), 3);
+	ck_assert_int_eq(CTL(NULL, &err, "-s", out, "status"), 3);
 	ck_assert_msg(strstr(err, "no feedmuxd answers on 127.0.0.1:") != NULL, "%s", err);
 	free(out), free(err);
 	httpd = tu_start_httpd(tu_data("feeds"), NULL, &port);
@@ -297,7 +295,6 @@ END_TEST
 
 START_TEST(test_permission_denied)
 {
-	char *argv[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
 	int pfd[2], status;
 	char err[512] = "";
 	ssize_t n;
@@ -310,6 +307,8 @@ START_TEST(test_permission_denied)
 	ck_assert_int_eq(pipe(pfd), 0);
 	ctlpid = fork();
 	if (ctlpid == 0) {
+		char *argv[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
+
 		dup2(pfd[1], 2);
 		if (setgid(65534) == 0 && setuid(65534) == 0)
 			execv(argv[0], argv);
@@ -330,12 +329,12 @@ START_TEST(test_usage)
 {
 	char *out, *err;
 
-	ck_assert_int_eq(ctl(&out, &err, NULL), 2);
+	ck_assert_int_eq(ctl(&out, &err, (char *[]){NULL}), 2);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "frobnicate", NULL), 2);
+	ck_assert_int_eq(CTL(&out, &err, "frobnicate"), 2);
 	ck_assert_msg(strstr(err, "frobnicate: unknown command") != NULL, "%s", err);
 	free(out), free(err);
-	ck_assert_int_eq(ctl(&out, &err, "--help", NULL), 0);
+	ck_assert_int_eq(CTL(&out, &err, "--help"), 0);
 	ck_assert_msg(strstr(out, "import-opml FILE") != NULL, "%s", out);
 	free(out), free(err);
 }

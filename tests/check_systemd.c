@@ -76,11 +76,11 @@ teardown(void)
 static pid_t
 spawn_notified(const char *watchdog_usec, bool wrong_pid)
 {
-	char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
 	pid_t pid = fork();
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
 		char self[32];
 
 		snprintf(self, sizeof self, "%ld", wrong_pid ? 1L : (long)getpid());
