@@ -523,23 +523,6 @@ ctl_opml(const char *sock)
 	return CTL_OK;
 }
 
-/* Read `path` as a configuration; print its errors (as feedmuxd does) when it is not valid. */
-static struct conf *
-ctl_load_config(const char *path)
-{
-	struct conf_errors errs = {0};
-	struct conf *conf = conf_load(path, &errs);
-
-	if (conf == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		fprintf(stderr, "%s: configuration not valid (%zu error%s)\n", path, errs.n,
-		    errs.n == 1 ? "" : "s");
-		conf_errors_free(&errs);
-	}
-	return conf;
-}
-
 /*
  * Paths the packaged service can write (feedmux.service: ProtectSystem=strict
  * with StateDirectory and RuntimeDirectory).  Only a hint: the file may be
@@ -560,7 +543,7 @@ ctl_check_sandbox(const struct conf *conf)
 static int
 ctl_check(const char *path)
 {
-	struct conf *conf = ctl_load_config(path);
+	struct conf *conf = conf_load_logged(path);
 
 	if (conf == NULL)
 		return CTL_USAGE;
@@ -712,7 +695,7 @@ ctl_import_opml(const char *config, bool config_given, const char *file)
 
 	/* Compare with the configuration when there is one: named, or the default when present. */
 	if (config_given || access(config, F_OK) == 0) {
-		if ((conf = ctl_load_config(config)) == NULL)
+		if ((conf = conf_load_logged(config)) == NULL)
 			return CTL_USAGE;
 		im.conf = conf;
 	}

@@ -87,18 +87,10 @@ daemon_xml_log(void *ctx, const char *fmt, ...)
 static struct conf *
 daemon_load_config(const char *path)
 {
-	struct conf_errors errs = {0};
-	struct conf *conf = conf_load(path, &errs);
+	struct conf *conf = conf_load_logged(path);
 
-	if (conf == NULL) {
-		/* Through the log, so that under systemd they reach the journal as errors. */
-		for (size_t i = 0; i < errs.n; i++)
-			log_msg(LOG_LVL_ERR, "%s", errs.msgs[i]);
-		log_msg(LOG_LVL_ERR, "%s: configuration not valid (%zu error%s)", path, errs.n,
-		    errs.n == 1 ? "" : "s");
-		conf_errors_free(&errs);
+	if (conf == NULL)
 		exit(2);
-	}
 	return conf;
 }
 

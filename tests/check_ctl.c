@@ -307,11 +307,12 @@ START_TEST(test_permission_denied)
 	ck_assert_int_eq(pipe(pfd), 0);
 	ctlpid = fork();
 	if (ctlpid == 0) {
-		char *argv[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
-
 		dup2(pfd[1], 2);
-		if (setgid(65534) == 0 && setuid(65534) == 0)
+		if (setgid(65534) == 0 && setuid(65534) == 0) {
+			char *argv[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
+
 			execv(argv[0], argv);
+		}
 		_exit(127);
 	}
 	close(pfd[1]);

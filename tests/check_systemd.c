@@ -80,7 +80,6 @@ spawn_notified(const char *watchdog_usec, bool wrong_pid)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
 		char self[32];
 
 		snprintf(self, sizeof self, "%ld", wrong_pid ? 1L : (long)getpid());
@@ -89,8 +88,11 @@ spawn_notified(const char *watchdog_usec, bool wrong_pid)
 			setenv("WATCHDOG_USEC", watchdog_usec, 1);
 			setenv("WATCHDOG_PID", self, 1);
 		}
-		if (freopen(log_path, "a", stderr) != NULL)
+		if (freopen(log_path, "a", stderr) != NULL) {
+			char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
+
 			execv(argv[0], argv);
+		}
 		_exit(127);
 	}
 	return pid;
