@@ -534,8 +534,10 @@ ctl_check_sandbox(const struct conf *conf)
 	if (strncmp(conf->database, "/var/lib/feedmux/", 17) != 0)
 		printf("note: database %s: under feedmux.service only /var/lib/feedmux is writable\n",
 		    conf->database);
+	/* /run/feedmux.sock is feedmux.socket's: systemd makes it, not the daemon. */
 	for (size_t i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].is_unix && strncmp(conf->listen[i].path, "/run/feedmux/", 13) != 0)
+		if (conf->listen[i].is_unix && strncmp(conf->listen[i].path, "/run/feedmux/", 13) != 0 &&
+		    strcmp(conf->listen[i].path, "/run/feedmux.sock") != 0)
 			printf("note: listen %s: under feedmux.service only /run/feedmux is writable\n",
 			    conf->listen[i].path);
 }
@@ -608,7 +610,10 @@ ctl_import_url(const char *raw, const char **why)
 /* What is taken already: the configuration's feeds, then what we printed. */
 struct ctl_import {
 	const struct conf *conf; /* may be NULL */
-	char **names, **urls;
+	struct ctl_added {
+		char *name;
+		char *url;
+	} *added;
 	size_t n;
 };
 
@@ -618,22 +623,26 @@ ctl_import_has_name(const struct ctl_import *im, const char *name)
 	if (im->conf != NULL && conf_find_feed(im->conf, name) != NULL)
 		return true;
 	for (size_t i = 0; i < im->n; i++)
-		if (strcmp(im->names[i], name) == 0)
+		if (strcmp(im->added[i].name, name) == 0)
 			return true;
 	return false;
 }
 
-/* The name of the feed that has `url` already, or NULL. */
-static const char *
-ctl_import_has_url(const struct ctl_import *im, const char *url)
+/* Whether a feed has `url` already; its name goes to *had. */
+static bool
+ctl_import_has_url(const struct ctl_import *im, const char *url, const char **had)
 {
 	for (size_t i = 0; im->conf != NULL && i < im->conf->nfeeds; i++)
-		if (strcmp(im->conf->feeds[i].url, url) == 0)
-			return im->conf->feeds[i].name;
+		if (strcmp(im->conf->feeds[i].url, url) == 0) {
+			*had = im->conf->feeds[i].name;
+			return true;
+		}
 	for (size_t i = 0; i < im->n; i++)
-		if (strcmp(im->urls[i], url) == 0)
-			return im->names[i];
-	return NULL;
+		if (strcmp(im->added[i].url, url) == 0) {
+			*had = im->added[i].name;
+			return true;
+		}
+	return false;
 }
 
 /* A name for the feed: from its title, else its host; "-2", "-3"... when taken. */
@@ -646,7 +655,9 @@ ctl_import_name(const struct ctl_import *im, const struct opml_feed *f, const ch
 	if (f->title != NULL)
 		ctl_slug(f->title, base);
 	if (base[0] == '\0') {
-		const char *host = strstr(url, "://") + 3;
+		const char *host = strstr(url, "://");
+
+		host = host != NULL ? host + 3 : url;
 		char tmp[IMPORT_NAME_MAX + 1];
 
 		snprintf(tmp, sizeof tmp, "%.*s", (int)strcspn(host, "/:?#"), host);
@@ -707,7 +718,7 @@ ctl_import_opml(const char *config, bool config_given, const char *file)
 	printf("# feedmuxctl import-opml %s: sections to add to %s\n", file,
 	    conf != NULL ? config : "your feedmux.conf");
 	for (size_t i = 0; i < n; i++) {
-		const char *why = NULL, *had;
+		const char *why = NULL, *had = NULL;
 		char *url = ctl_import_url(feeds[i].url, &why);
 		char name[IMPORT_NAME_MAX + 16];
 
@@ -717,7 +728,7 @@ ctl_import_opml(const char *config, bool config_given, const char *file)
 			skipped++;
 			continue;
 		}
-		if ((had = ctl_import_has_url(&im, url)) != NULL) {
+		if (ctl_import_has_url(&im, url, &had)) {
 			fprintf(stderr, "feedmuxctl: %s:%u: %s: already there as feed \"%s\"\n", file,
 			    feeds[i].line, url, had);
 			known++;
@@ -726,17 +737,15 @@ ctl_import_opml(const char *config, bool config_given, const char *file)
 		}
 		ctl_import_name(&im, &feeds[i], url, name, sizeof name);
 		ctl_import_print(&feeds[i], name, url);
-		im.names = xreallocarray(im.names, im.n + 1, sizeof *im.names);
-		im.urls = xreallocarray(im.urls, im.n + 1, sizeof *im.urls);
-		im.names[im.n] = xstrdup(name);
-		im.urls[im.n++] = url;
+		im.added = xreallocarray(im.added, im.n + 1, sizeof *im.added);
+		im.added[im.n].name = xstrdup(name);
+		im.added[im.n++].url = url;
 	}
 	fprintf(stderr, "feedmuxctl: %s: %zu feed%s to add, %zu already there, %zu skipped\n", file,
 	    im.n, im.n == 1 ? "" : "s", known, skipped);
 	for (size_t i = 0; i < im.n; i++)
-		free(im.names[i]), free(im.urls[i]);
-	free(im.names);
-	free(im.urls);
+		free(im.added[i].name), free(im.added[i].url);
+	free(im.added);
 	opml_feeds_free(feeds, n);
 	conf_free(conf);
 	return CTL_OK;

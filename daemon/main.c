@@ -168,7 +168,7 @@ static void
 daemon_on_stored(void *arg)
 {
 	struct daemon *d = arg;
-	struct timeval tv = {STATUS_DELAY_MS / 1000, (STATUS_DELAY_MS % 1000) * 1000};
+	struct timeval tv = {STATUS_DELAY_MS / 1000, (suseconds_t)(STATUS_DELAY_MS % 1000) * 1000};
 
 	if (!evtimer_pending(d->status_timer, NULL))
 		evtimer_add(d->status_timer, &tv);
@@ -249,12 +249,13 @@ static void
 daemon_stop(struct daemon *d)
 {
 	srv_free(d->srv);
-	if (d->status_timer != NULL)
-		event_free(d->status_timer);
-	notify_free(d->notify);
 	sched_free(d->sched);
 	fetcher_free(d->fetcher);
 	store_close(d->store);
+	/* After the scheduler: what it stores on the way out still calls daemon_on_stored. */
+	if (d->status_timer != NULL)
+		event_free(d->status_timer);
+	notify_free(d->notify);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
 	if (d->sigterm != NULL)

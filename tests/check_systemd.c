@@ -263,8 +263,9 @@ END_TEST
 
 START_TEST(test_units_security)
 {
-	char *argv[] = {"/usr/bin/systemd-analyze", "security", "--offline=yes", "--no-pager",
-		UNIT_DIR "/feedmux.service", NULL};
+	char *unit = xasprintf("%s/feedmux.service", UNIT_DIR);
+	char *argv[] = {"/usr/bin/systemd-analyze", "security", "--offline=yes", "--no-pager", unit,
+		NULL};
 	char *out = NULL, *err = NULL;
 	const char *p;
 	double exposure;
@@ -275,7 +276,7 @@ START_TEST(test_units_security)
 	exposure = strtod(p + strlen("Overall exposure level for feedmux.service: "), NULL);
 	ck_assert_msg(exposure > 0 && exposure <= 1.5, "exposure %.1f, above 1.5:\n%s", exposure,
 	    out);
-	free(out), free(err);
+	free(out), free(err), free(unit);
 }
 END_TEST
 
