@@ -20,7 +20,6 @@
 #define NOTIFY_STATUS_MAX 512
 
 struct notify {
-	struct event_base *base;
 	struct event *watchdog; /* NULL when systemd set no watchdog */
 	uint64_t watchdog_usec;
 	bool failed;		/* a send failed and was logged: say it once */
@@ -52,7 +51,6 @@ notify_new(struct event_base *base)
 	struct notify *n = xcalloc(1, sizeof *n);
 	uint64_t usec = 0;
 
-	n->base = base;
 	/* > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID, if set, is ours. */
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		n->watchdog_usec = usec;
