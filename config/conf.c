@@ -738,3 +738,20 @@ conf_find_feed(const struct conf *conf, const char *name)
 			return &conf->feeds[i];
 	return NULL;
 }
+
+struct conf *
+conf_load_logged(const char *path)
+{
+	struct conf_errors errs = {0};
+	struct conf *conf = conf_load(path, &errs);
+
+	if (conf != NULL)
+		return conf;
+	/* Through the log: under systemd they reach the journal at error priority. */
+	for (size_t i = 0; i < errs.n; i++)
+		log_msg(LOG_LVL_ERR, "%s", errs.msgs[i]);
+	log_msg(LOG_LVL_ERR, "%s: configuration not valid (%zu error%s)", path, errs.n,
+	    errs.n == 1 ? "" : "s");
+	conf_errors_free(&errs);
+	return NULL;
+}

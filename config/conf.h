@@ -71,6 +71,12 @@ struct conf *conf_load(const char *path, struct conf_errors *errs);
 void conf_free(struct conf *conf);
 void conf_errors_free(struct conf_errors *errs);
 
+/*
+ * conf_load for programs: on failure, log each error and a count at error
+ * level (feedmuxd, feedmuxctl check) and return NULL.
+ */
+struct conf *conf_load_logged(const char *path);
+
 /* The feed called `name`, or NULL. */
 const struct conf_feed *conf_find_feed(const struct conf *conf, const char *name);
 

@@ -22,6 +22,7 @@
 #include <libxml/parser.h>
 
 #include "config/conf.h"
+#include "daemon/notify.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "feeds/fetch.h"
@@ -30,6 +31,10 @@
 #include "util/util.h"
 
 #define DEFAULT_CONFIG "/etc/feedmux/feedmux.conf"
+/* How long STATUS= waits after a stored fetch, so a burst of fetches costs one query. */
+#define STATUS_DELAY_MS 1000
+/* Failing feeds named in STATUS=; the rest are counted. */
+#define STATUS_MAX_NAMED 3
 
 struct daemon {
 	struct event_base *base;
@@ -39,6 +44,8 @@ struct daemon {
 	struct sched *sched;
 	struct srv *srv;
 	struct event *sigint, *sigterm, *sighup;
+	struct notify *notify;
+	struct event *status_timer; /* refreshes STATUS= shortly after fetches are stored */
 };
 
 static void
@@ -80,17 +87,10 @@ daemon_xml_log(void *ctx, const char *fmt, ...)
 static struct conf *
 daemon_load_config(const char *path)
 {
-	struct conf_errors errs = {0};
-	struct conf *conf = conf_load(path, &errs);
+	struct conf *conf = conf_load_logged(path);
 
-	if (conf == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		fprintf(stderr, "feedmuxd: %s: configuration not valid (%zu error%s)\n", path,
-		    errs.n, errs.n == 1 ? "" : "s");
-		conf_errors_free(&errs);
+	if (conf == NULL)
 		exit(2);
-	}
 	return conf;
 }
 
@@ -104,7 +104,9 @@ daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 		log_warnx("SIGHUP: reloading is not supported yet; restart to apply a new configuration");
 		return;
 	}
-	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_notice("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	if (d->notify != NULL)
+		notify_stopping(d->notify, "stopping");
 	event_base_loopbreak(d->base);
 }
 
@@ -114,6 +116,80 @@ daemon_once_done(void *arg)
 	struct daemon *d = arg;
 
 	event_base_loopbreak(d->base);
+}
+
+/*
+ * The STATUS= line `systemctl status` shows: "12 feeds, 3450 items, 2 failing
+ * (lwn, hn)".  Read from the store, so it says what /status says.
+ */
+static void
+daemon_status_line(struct daemon *d, struct buf *out)
+{
+	struct store_feed_status *feeds = NULL;
+	size_t n = 0, failing = 0;
+	long long items = 0;
+
+	if (store_list_feeds(d->store, &feeds, &n) != 0) {
+		buf_adds(out, "database error (see the log)");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		items += feeds[i].items;
+		failing += feeds[i].error != NULL;
+	}
+	buf_addf(out, "%zu feed%s, %lld item%s", n, n == 1 ? "" : "s", items, items == 1 ? "" : "s");
+	if (failing > 0) {
+		size_t named = 0;
+
+		buf_addf(out, ", %zu failing (", failing);
+		for (size_t i = 0; i < n && named < STATUS_MAX_NAMED; i++)
+			if (feeds[i].error != NULL)
+				buf_addf(out, "%s%s", named++ > 0 ? ", " : "", feeds[i].name);
+		buf_adds(out, failing > named ? ", ...)" : ")");
+	}
+	store_feed_status_free(feeds, n);
+}
+
+static void
+daemon_on_status_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct buf line;
+
+	(void)fd, (void)what;
+	buf_init(&line, 0);
+	daemon_status_line(d, &line);
+	notify_status(d->notify, "%s", line.data);
+	buf_free(&line);
+}
+
+/* A fetch was stored: refresh STATUS= soon, once for a whole burst of fetches. */
+static void
+daemon_on_stored(void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = {STATUS_DELAY_MS / 1000, (suseconds_t)(STATUS_DELAY_MS % 1000) * 1000};
+
+	if (!evtimer_pending(d->status_timer, NULL))
+		evtimer_add(d->status_timer, &tv);
+}
+
+/*
+ * Everything is up (configuration read, database migrated, feeds registered,
+ * listeners bound): only now may systemd start what depends on us.
+ */
+static void
+daemon_ready(struct daemon *d)
+{
+	struct buf line;
+
+	if ((d->status_timer = evtimer_new(d->base, daemon_on_status_timer, d)) == NULL)
+		fatalx("evtimer_new failed");
+	sched_on_stored(d->sched, daemon_on_stored, d);
+	buf_init(&line, 0);
+	daemon_status_line(d, &line);
+	notify_ready(d->notify, line.data);
+	buf_free(&line);
 }
 
 static void
@@ -157,11 +233,15 @@ daemon_start(struct daemon *d, bool once)
 		sched_run_once(d->sched, daemon_once_done, d);
 		return;
 	}
+	d->notify = notify_new(d->base);
 	if ((d->srv = srv_new(d->base, d->conf, d->store, err, sizeof err)) == NULL)
 		fatalx("listen: %s", err);
 	sched_start(d->sched);
-	log_info("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,
+	daemon_ready(d);
+	log_notice("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,
 	    d->conf->database);
+	if (d->conf->nfeeds == 0)
+		log_warnx("%s: no feeds configured: add [feed \"NAME\"] sections", d->conf->path);
 }
 
 /* Tear down in dependency order: curl's sockets live in the event base, so it goes last. */
@@ -172,6 +252,10 @@ daemon_stop(struct daemon *d)
 	sched_free(d->sched);
 	fetcher_free(d->fetcher);
 	store_close(d->store);
+	/* After the scheduler: what it stores on the way out still calls daemon_on_stored. */
+	if (d->status_timer != NULL)
+		event_free(d->status_timer);
+	notify_free(d->notify);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
 	if (d->sigterm != NULL)
@@ -233,6 +317,8 @@ main(int argc, char *argv[])
 	daemon_start(&d, once);
 	event_base_dispatch(d.base);
 	daemon_stop(&d);
+	if (!once)
+		log_notice("stopped");
 	xmlCleanupParser();
 	curl_global_cleanup();
 	return 0;

@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/util.h"
+
+/* Longer messages are cut: journald's own line limit is far above this. */
+#define LOG_LINE_MAX 2048
 
 static const char *log_prog = "feedmux";
 static enum log_level log_level = LOG_LVL_INFO;
@@ -73,25 +77,38 @@ log_level_from_name(const char *name)
 	return -1;
 }
 
+/*
+ * The line is built whole and written with one write(2): journald reads a
+ * stream, and a line that reached it in pieces could be split into two
+ * entries, the second without its priority.
+ */
 void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[LOG_LINE_MAX];
+	size_t len;
 	int n;
 
 	if (level > log_level)
 		return;
-	n = vsnprintf(line, sizeof line, fmt, ap);
+	if (log_journal)
+		n = snprintf(line, sizeof line, "<%d>", (int)level);
+	else
+		n = snprintf(line, sizeof line, "%s: %s: ", log_prog, log_names[level]);
+	if (n < 0 || (size_t)n >= sizeof line - 1)
+		return;
+	len = (size_t)n;
+	n = vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
 	if (n < 0)
 		return;
+	len += strlen(line + len);
 	/* One event, one line: a newline from a feed would forge a log entry. */
 	for (char *p = line; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", (int)level, line);
-	else
-		fprintf(stderr, "%s: %s: %s\n", log_prog, log_names[level], line);
+	line[len++] = '\n';
+	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+		;
 }
 
 void
@@ -136,6 +153,16 @@ log_warnx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vmsg(LOG_LVL_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_NOTICE, fmt, ap);
 	va_end(ap);
 }
 

@@ -42,6 +42,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap) PRINTFLIKE(2, 0
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
 void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_warnx(const char *fmt, ...) PRINTFLIKE(1, 2);
+void log_notice(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_info(const char *fmt, ...) PRINTFLIKE(1, 2);
 void log_debug(const char *fmt, ...) PRINTFLIKE(1, 2);
 /* Only at startup or for a broken invariant: log at error level and exit(1). */
