@@ -22,6 +22,7 @@
 #include <libxml/parser.h>
 
 #include "config/conf.h"
+#include "daemon/retention.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "feeds/fetch.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct fetcher *fetcher;
 	struct sched *sched;
 	struct srv *srv;
+	struct retention *retention;
 	struct event *sigint, *sigterm, *sighup;
 };
 
@@ -150,6 +152,7 @@ daemon_start(struct daemon *d, bool once)
 	d->fetcher = fetcher_new(d->base, &limits);
 	if ((d->sched = sched_new(d->base, d->fetcher, d->store, d->conf)) == NULL)
 		fatalx("database %s: cannot register the feeds", d->conf->database);
+	d->retention = retention_new(d->base, d->conf, d->store);
 	d->sigint = daemon_signal(d, SIGINT);
 	d->sigterm = daemon_signal(d, SIGTERM);
 	d->sighup = daemon_signal(d, SIGHUP);
@@ -170,6 +173,7 @@ daemon_stop(struct daemon *d)
 {
 	srv_free(d->srv);
 	sched_free(d->sched);
+	retention_free(d->retention);
 	fetcher_free(d->fetcher);
 	store_close(d->store);
 	if (d->sigint != NULL)

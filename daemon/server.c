@@ -80,7 +80,7 @@ srv_send(struct evhttp_request *req, const char *type, const char *data, size_t 
 /* Read ?limit, ?feed and ?since into `q`; on a bad value, set *why and return -1. */
 static int
 srv_parse_query(struct evhttp_request *req, struct store_query *q, struct evkeyvalq *params,
-    const char **why)
+    const char **feed, const char **why)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	const char *v;
@@ -111,7 +111,10 @@ srv_parse_query(struct evhttp_request *req, struct store_query *q, struct evkeyv
 		}
 		q->since = t;
 	}
-	q->feed = evhttp_find_header(params, "feed");
+	if ((*feed = evhttp_find_header(params, "feed")) != NULL) {
+		q->feeds = feed;
+		q->nfeeds = 1;
+	}
 	return 0;
 }
 
@@ -122,12 +125,12 @@ srv_route_atom(struct srv *srv, struct evhttp_request *req)
 	struct store_query q = {0};
 	struct stored_item *items = NULL;
 	struct render_feed meta = {0};
-	const char *why = NULL;
+	const char *why = NULL, *feed = NULL;
 	size_t n = 0;
 	struct buf out;
 	char *id;
 
-	if (srv_parse_query(req, &q, &params, &why) != 0) {
+	if (srv_parse_query(req, &q, &params, &feed, &why) != 0) {
 		srv_send_text(req, HTTP_BADREQUEST, "Bad Request", why);
 		evhttp_clear_headers(&params);
 		return;
