@@ -89,6 +89,8 @@ static const struct conf_key conf_keys[] = {
 	{SEC_FEED, "merge", T_BOOL, F(merge), 0, true},
 	{SEC_OUTPUT, "include", T_LIST, O(include), O(ninclude), true},
 	{SEC_OUTPUT, "exclude", T_LIST, O(exclude), O(nexclude), true},
+	{SEC_GLOBAL, "max_connections", T_COUNT, G(max_connections), 0, false},
+	{SEC_GLOBAL, "heartbeat", T_DURATION, G(heartbeat), 0, true},
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 

@@ -66,6 +66,8 @@ struct conf {
 	unsigned max_items;   /* items kept per feed at most; 0: no limit */
 	unsigned listen_mode; /* permissions of Unix sockets (default 0660) */
 	char *listen_group;   /* group of Unix sockets, or NULL: the daemon's */
+	unsigned max_connections; /* HTTP connections at once; 0: the default */
+	unsigned heartbeat;	  /* seconds between /events heartbeats; 0: the default */
 };
 
 /* Messages, each "file:line: reason" (or "file: reason"), in file order. */

@@ -162,6 +162,7 @@ daemon_start(struct daemon *d, bool once)
 	}
 	if ((d->srv = srv_new(d->base, d->conf, d->store, err, sizeof err)) == NULL)
 		fatalx("listen: %s", err);
+	sched_on_stored(d->sched, srv_store_changed, d->srv);
 	sched_start(d->sched);
 	log_info("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,
 	    d->conf->database);
