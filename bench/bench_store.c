@@ -230,7 +230,7 @@ main(int argc, char *argv[])
 	bool tmp = argc <= 1 || argv[1][0] == '\0';
 	char *dir = tmp ? xstrdup("/tmp/feedmux-bench-XXXXXX") : xstrdup(argv[1]);
 	long total = argc > 2 ? strtol(argv[2], NULL, 10) : 1000000;
-	char *store_db, *floor_db, *cmd;
+	char *store_db, *floor_db;
 	struct store *s;
 	double api, bare;
 	const char *feed_one[] = {"feed0007"};
@@ -270,7 +270,8 @@ main(int argc, char *argv[])
 		for (const char *const *f = (const char *const[]){"store.db", "store.db-wal",
 			 "store.db-shm", "floor.db", "floor.db-wal", "floor.db-shm", NULL};
 		     *f != NULL; f++) {
-			cmd = xasprintf("%s/%s", dir, *f);
+			char *cmd = xasprintf("%s/%s", dir, *f);
+
 			unlink(cmd);
 			free(cmd);
 		}

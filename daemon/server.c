@@ -42,8 +42,9 @@
 #define SRV_MAX_URI	  2048
 #define SRV_TIMEOUT	  30 /* seconds a connection may take to send a request or read a reply */
 #define SRV_MAX_CONNS	  16384
-#define SRV_FD_RESERVE	  64 /* descriptors kept for the database, fetches, logs */
+#define SRV_FD_RESERVE	  ((size_t)64) /* descriptors kept for the database, fetches, logs */
 #define SRV_SWEEP_SECONDS 1
+#define SRV_MAX_SINGLE_WRITE ((size_t)1 << 20)
 
 typedef void (*srv_route_fn)(struct srv *srv, struct evhttp_request *req);
 
@@ -240,10 +241,10 @@ srv_body_sent(const void *data, size_t len, void *arg)
 static void
 srv_conn_forget(struct srv *srv, struct srv_conn *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
+	if (srv->conns == c)
 		srv->conns = c->next;
+	else if (c->prev != NULL)
+		c->prev->next = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->nconns--;
@@ -315,6 +316,8 @@ srv_on_new_conn(struct event_base *base, void *arg)
 	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new failed");
+	/* libevent writes 16 KB per turn of the loop by default: a feed is half a megabyte. */
+	bufferevent_set_max_single_write(c->bev, SRV_MAX_SINGLE_WRITE);
 	bufferevent_incref(c->bev);
 	c->next = srv->conns;
 	if (srv->conns != NULL)
@@ -594,8 +597,12 @@ srv_free(struct srv *srv)
 	srv_events_free(srv);
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	while (srv->conns != NULL)
-		srv_conn_forget(srv, srv->conns);
+	for (struct srv_conn *c = srv->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		bufferevent_decref(c->bev);
+		free(c);
+	}
+	srv->conns = NULL;
 	if (srv->sweep != NULL)
 		event_free(srv->sweep);
 	srv_cache_free(srv);

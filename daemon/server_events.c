@@ -54,23 +54,30 @@ srv_sub_unlink(struct srv_sub *sub)
 {
 	struct srv *srv = sub->srv;
 
-	if (sub->prev != NULL)
-		sub->prev->next = sub->next;
-	else
+	if (srv->subs == sub)
 		srv->subs = sub->next;
+	else if (sub->prev != NULL)
+		sub->prev->next = sub->next;
 	if (sub->next != NULL)
 		sub->next->prev = sub->prev;
 	srv->nsubs--;
 	free(sub);
 }
 
-/* A subscriber's connection closed (it went away, or we dropped it). */
+/*
+ * A subscriber's connection closed.  When the client went away (or timed
+ * out), evhttp has already detached the unfinished request from the
+ * connection and leaves it to us: ending it frees it.  When we dropped the
+ * connection ourselves the request is still attached, and evhttp frees it.
+ */
 static void
 srv_sub_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct srv_sub *sub = arg;
 
 	(void)evcon;
+	if (evhttp_request_get_connection(sub->req) == NULL)
+		evhttp_send_reply_end(sub->req);
 	srv_sub_unlink(sub);
 }
 
@@ -254,10 +261,13 @@ void
 srv_events_free(struct srv *srv)
 {
 	/* evhttp_free will close their connections: their close callbacks must find nothing. */
-	for (struct srv_sub *sub = srv->subs; sub != NULL; sub = sub->next)
+	for (struct srv_sub *sub = srv->subs, *next; sub != NULL; sub = next) {
+		next = sub->next;
 		evhttp_connection_set_closecb(sub->evcon, NULL, NULL);
-	while (srv->subs != NULL)
-		srv_sub_unlink(srv->subs);
+		free(sub);
+	}
+	srv->subs = NULL;
+	srv->nsubs = 0;
 	if (srv->watch != NULL)
 		event_free(srv->watch);
 	if (srv->heartbeat != NULL)

@@ -253,9 +253,11 @@ srv_parse_view(struct srv *srv, struct evhttp_request *req, bool output, struct 
 		return -1;
 	}
 	/* An output whose tags match no feed shows nothing, not everything. */
-	if (v->nfeeds > 0 || (v->output != NULL && (v->output->nfeeds + v->output->ntags) > 0)) {
-		v->q.feeds = v->feeds != NULL ? v->feeds : (const char *[]){""};
-		v->q.nfeeds = v->nfeeds > 0 ? v->nfeeds : 1;
+	if (v->nfeeds == 0 && v->output != NULL && v->output->nfeeds + v->output->ntags > 0)
+		srv_view_add_feed(v, "");
+	if (v->nfeeds > 0) {
+		v->q.feeds = v->feeds;
+		v->q.nfeeds = v->nfeeds;
 	}
 	v->q.words = (const char *const *)v->words;
 	v->q.nwords = v->nwords;
@@ -331,7 +333,7 @@ srv_gzip(const struct srv_body *b)
 	bound = deflateBound(&z, (uLong)b->len) + 32;
 	out = xmalloc(sizeof *out + bound);
 	out->refs = 1;
-	z.next_in = (Bytef *)(uintptr_t)b->data;
+	z.next_in = (Bytef *)b->data; /* zlib 1.2.13 without ZLIB_CONST: it does not write there */
 	z.avail_in = (uInt)b->len;
 	z.next_out = (Bytef *)out->data;
 	z.avail_out = (uInt)bound;
@@ -418,7 +420,7 @@ srv_render(struct srv *srv, struct evhttp_request *req, const struct srv_view *v
 	struct render_feed meta = {0};
 	struct srv_cache_entry *e;
 	struct buf out;
-	char *self, *next = NULL, *first = NULL, *id, cursor[48], title[160];
+	char *self, *next = NULL, *first = NULL, *id, title[160];
 	size_t n = 0;
 	int rc = store_query_items(srv->store, &v->q, &items, &n);
 
@@ -432,6 +434,8 @@ srv_render(struct srv *srv, struct evhttp_request *req, const struct srv_view *v
 	}
 	self = srv_self_url(req, evhttp_request_get_uri(req));
 	if (n == v->q.limit && n > 0) {
+		char cursor[48];
+
 		snprintf(cursor, sizeof cursor, "%lld-%lld", (long long)items[n - 1].sort_time,
 		    (long long)items[n - 1].rowid);
 		next = srv_page_url(req, v, cursor);
@@ -579,27 +583,31 @@ srv_reply_from_cache(struct evhttp_request *req, struct srv_cache_entry *e)
 static void
 srv_route_view(struct srv *srv, struct evhttp_request *req, bool output)
 {
-	const char *key = evhttp_request_get_uri(req);
+	/* The Host the client used is in the links we write: it is part of the key. */
+	char *key = srv_self_url(req, evhttp_request_get_uri(req));
 	struct srv_cache_entry *e;
 	struct srv_view v;
 
 	if ((e = srv_cache_find(srv, key)) == NULL) {
 		if (srv_parse_view(srv, req, output, &v) != 0) {
 			srv_view_clear(&v);
+			free(key);
 			return;
 		}
 		e = srv_render(srv, req, &v, key);
 		srv_view_clear(&v);
-		if (e == NULL)
-			return;
-		if (e->body->len > SRV_CACHE_MAX_BODY) {
+		if (e != NULL && e->body->len > SRV_CACHE_MAX_BODY) {
 			/* Too big to keep: answer from it once, then let the slot go. */
 			srv_reply_from_cache(req, e);
 			srv_cache_clear_entry(e);
-			return;
-		}
+			e = NULL;
+		} else if (e != NULL)
+			srv_reply_from_cache(req, e);
+		free(key);
+		return;
 	}
 	srv_reply_from_cache(req, e);
+	free(key);
 }
 
 void

@@ -53,8 +53,8 @@ setup(void)
 {
 	struct item *it;
 
-	longtext = xcalloc(1, 1024 * 1024 + 1);
-	memset(longtext, 'L', 1024 * 1024);
+	longtext = xcalloc(1, (size_t)1024 * 1024 + 1);
+	memset(longtext, 'L', (size_t)1024 * 1024);
 	memset(items, 0, sizeof items);
 
 	/* 0: every field, hostile where text can be, carried by three feeds */
@@ -219,7 +219,7 @@ START_TEST(test_atom_valid_and_complete)
 	/* paging (RFC 5005) */
 	ck_assert_uint_eq(xpath_count(doc, "/a:feed/a:link[@rel='next']"), 1);
 	s = xpath_string(doc, "string(/a:feed/a:entry[3]/a:content)");
-	ck_assert_uint_eq(strlen(s), 1024 * 1024);
+	ck_assert_uint_eq(strlen(s), (size_t)1024 * 1024);
 	xmlFree(s);
 	xmlFreeDoc(doc);
 	buf_free(&out);

@@ -628,7 +628,7 @@ END_TEST
 static void
 commit_many(int idx, int first, int count, time_t now)
 {
-	struct item **items = xcalloc((size_t)count, sizeof *items);
+	struct item **items = xcalloc((size_t)count, sizeof(struct item *));
 
 	for (int i = 0; i < count; i++) {
 		char id[32], link[64];
@@ -722,7 +722,7 @@ START_TEST(test_disk_full)
 	struct store_fetch_stats stats;
 	struct item *big = mkitem("big", "Big", "https://a.example/big", 1000);
 	char err[256], sql[64];
-	size_t len = 512 * 1024;
+	size_t len = (size_t)512 * 1024;
 
 	commit_many(0, 0, 3, 5000);
 	big->content = xcalloc(len + 1, 1);
