@@ -303,8 +303,8 @@ static char *
 srv_feed_id(struct srv *srv, struct evhttp_request *req, const struct srv_view *v)
 {
 	const char *parts[2];
-	char hex[33], *first;
-	char *id;
+	struct buf id;
+	char *first;
 
 	if (!v->filtered)
 		return xasprintf("urn:uuid:%s", store_instance_id(srv->store));
@@ -312,11 +312,10 @@ srv_feed_id(struct srv *srv, struct evhttp_request *req, const struct srv_view *
 	/* The host a client used does not make another feed: hash the path and query only. */
 	parts[0] = store_instance_id(srv->store);
 	parts[1] = strchr(first + 7, '/');
-	hash_hex(parts, 2, hex);
-	id = xasprintf("urn:uuid:%.8s-%.4s-8%.3s-%c%.3s-%.12s", hex, hex + 8, hex + 13,
-	    "89ab"[hex[16] % 4], hex + 17, hex + 20);
+	buf_init(&id, 0);
+	render_hash_urn(parts, 2, &id);
 	free(first);
-	return id;
+	return buf_steal(&id);
 }
 
 /* A gzip member of `b`, or NULL if zlib fails. */
@@ -545,7 +544,6 @@ srv_reply_from_cache(struct evhttp_request *req, struct srv_cache_entry *e)
 	const char *etag = e->etag;
 	struct evbuffer *evb;
 	char date[40];
-	struct tm tm;
 
 	if (gz && e->gzip == NULL && (e->gzip = srv_gzip(e->body)) != NULL) {
 		char *tag = xstrndup(e->etag, strlen(e->etag) - 1);
@@ -558,8 +556,7 @@ srv_reply_from_cache(struct evhttp_request *req, struct srv_cache_entry *e)
 		etag = e->gzip_etag;
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	}
-	gmtime_r(&e->last_modified, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	render_rfc822_date(e->last_modified, date);
 	evhttp_add_header(out, "Content-Type", e->type);
 	evhttp_add_header(out, "ETag", etag);
 	evhttp_add_header(out, "Last-Modified", date);

@@ -115,9 +115,8 @@ xml_date(struct buf *out, const char *name, time_t t)
 	buf_addf(out, "<%s>%s</%s>", name, date, name);
 }
 
-/* RFC 822 / 1123, as RSS wants its dates. */
-static void
-rfc822(time_t t, char out[40])
+void
+render_rfc822_date(time_t t, char out[40])
 {
 	struct tm tm;
 
@@ -170,10 +169,20 @@ entry_updated(const struct stored_item *si)
 }
 
 void
+render_hash_urn(const char *const *parts, size_t n, struct buf *out)
+{
+	char hex[33];
+
+	hash_hex(parts, n, hex);
+	/* Shaped as a UUID (version 8, "custom") so that it is a valid urn:uuid. */
+	buf_addf(out, "urn:uuid:%.8s-%.4s-8%.3s-%c%.3s-%.12s", hex, hex + 8, hex + 13,
+	    "89ab"[hex[16] % 4], hex + 17, hex + 20);
+}
+
+void
 render_entry_id(const struct stored_item *si, struct buf *out)
 {
 	const char *parts[3];
-	char hex[33];
 
 	if (si->item.id != NULL && render_is_absolute_iri(si->item.id)) {
 		buf_adds(out, si->item.id);
@@ -182,10 +191,7 @@ render_entry_id(const struct stored_item *si, struct buf *out)
 	parts[0] = si->source.name;
 	parts[1] = si->item.id != NULL ? si->item.id : si->item.link;
 	parts[2] = si->item.id == NULL && si->item.link == NULL ? si->item.title : NULL;
-	hash_hex(parts, 3, hex);
-	/* Shaped as a UUID (version 8, "custom") so that it is a valid urn:uuid. */
-	buf_addf(out, "urn:uuid:%.8s-%.4s-8%.3s-%c%.3s-%.12s", hex, hex + 8, hex + 13,
-	    "89ab"[hex[16] % 4], hex + 17, hex + 20);
+	render_hash_urn(parts, 3, out);
 }
 
 /* ---- Atom ---- */
@@ -423,7 +429,7 @@ rss_item(struct buf *out, const struct stored_item *si)
 	xml_text(out, id.data);
 	buf_adds(out, "</guid>");
 	buf_free(&id);
-	rfc822(it->published ? it->published : si->sort_time, date);
+	render_rfc822_date(it->published ? it->published : si->sort_time, date);
 	buf_addf(out, "<pubDate>%s</pubDate>", date);
 	for (size_t i = 0; i < it->nauthors; i++)
 		if (it->authors[i].name != NULL)
@@ -493,7 +499,7 @@ render_rss(struct buf *out, const struct render_feed *feed, const struct stored_
 	buf_adds(out, "<description>");
 	xml_text(out, feed->title);
 	buf_adds(out, ": the merged feed</description>");
-	rfc822(feed_updated(feed, items, n), date);
+	render_rfc822_date(feed_updated(feed, items, n), date);
 	buf_addf(out, "<lastBuildDate>%s</lastBuildDate>", date);
 	buf_adds(out, "<generator>feedmux ");
 	xml_text(out, feed->version);
@@ -690,7 +696,7 @@ render_opml(struct buf *out, const char *title, time_t created,
 {
 	char date[40];
 
-	rfc822(created, date);
+	render_rfc822_date(created, date);
 	buf_adds(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head>");
 	xml_element(out, "title", title);
 	buf_addf(out, "<dateCreated>%s</dateCreated></head>\n<body>\n", date);

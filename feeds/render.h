@@ -44,6 +44,10 @@ void render_json_item(struct buf *out, const struct stored_item *si);
 
 /* The atom:id of a stored item: its own id when that is an absolute IRI, else a urn:uuid. */
 void render_entry_id(const struct stored_item *si, struct buf *out);
+/* A urn:uuid made from a hash of the `n` strings of `parts` (stable names for ids). */
+void render_hash_urn(const char *const *parts, size_t n, struct buf *out);
+/* `t` as RFC 822/1123 says, as RSS and HTTP want dates ("Sat, 07 Sep 2002 09:42:31 GMT"). */
+void render_rfc822_date(time_t t, char out[40]);
 
 /* A source for OPML. */
 struct render_outline {
