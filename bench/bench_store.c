@@ -213,8 +213,9 @@ time_query(struct store *s, int reps, const char *what, const struct store_query
 		size_t n;
 		double t0 = now_s();
 
-		if (store_query_items(s, q, &out, &n) != 0 || n != q->limit)
-			fatalx("query %s: %zu items", what, n);
+		/* (a small run may have fewer than the limit: one feed has total / 1000 items) */
+		if (store_query_items(s, q, &out, &n) != 0 || n == 0)
+			fatalx("query %s: failed", what);
 		t[i] = (now_s() - t0) * 1000;
 		store_items_free(out, n);
 	}
