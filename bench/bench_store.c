@@ -225,6 +225,22 @@ time_query(struct store *s, int reps, const char *what, const struct store_query
 	free(t);
 }
 
+/* Remove what the run wrote in its temporary folder, and the folder. */
+static void
+remove_files(const char *dir)
+{
+	static const char *const files[] = {"store.db", "store.db-wal", "store.db-shm", "floor.db",
+		"floor.db-wal", "floor.db-shm"};
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *path = xasprintf("%s/%s", dir, files[i]);
+
+		unlink(path);
+		free(path);
+	}
+	rmdir(dir);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -251,8 +267,12 @@ main(int argc, char *argv[])
 	bare = getenv("BENCH_ONLY") != NULL && strcmp(getenv("BENCH_ONLY"), "store") == 0 ? 1 :
 	    run_floor(floor_db, total);
 	printf("floor (bare INSERTs, same schema and transactions): %.0f items/s\n", bare);
-	if (getenv("BENCH_ONLY") != NULL && strcmp(getenv("BENCH_ONLY"), "floor") == 0)
+	if (getenv("BENCH_ONLY") != NULL && strcmp(getenv("BENCH_ONLY"), "floor") == 0) {
+		if (tmp)
+			remove_files(dir);
+		free(store_db), free(floor_db), free(dir);
 		return 0;
+	}
 	api = run_store(store_db, total, &s);
 	printf("store_commit_fetch:                                 %.0f items/s (%.0f%% of the floor)\n",
 	    api, 100 * api / bare);
@@ -267,17 +287,8 @@ main(int argc, char *argv[])
 		.before_id = total};
 	time_query(s, 1000, "page in the middle, limit 100", &q);
 	store_close(s);
-	if (tmp) {
-		for (const char *const *f = (const char *const[]){"store.db", "store.db-wal",
-			 "store.db-shm", "floor.db", "floor.db-wal", "floor.db-shm", NULL};
-		     *f != NULL; f++) {
-			char *cmd = xasprintf("%s/%s", dir, *f);
-
-			unlink(cmd);
-			free(cmd);
-		}
-		rmdir(dir);
-	}
+	if (tmp)
+		remove_files(dir);
 	free(store_db), free(floor_db), free(dir);
 	return 0;
 }
