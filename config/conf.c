@@ -28,6 +28,7 @@
 #define CONF_INTERVAL_MIN     1
 #define CONF_INTERVAL_MAX     (365 * 24 * 3600)
 #define CONF_NAME_MAX	      100
+#define CONF_DEFAULT_LISTEN_MODE 0660
 
 enum conf_section {
 	SEC_NONE,     /* before the first header: keys here are errors */
@@ -45,6 +46,8 @@ enum conf_type {
 	T_LOGLEVEL,
 	T_URL,
 	T_LISTEN,
+	T_COUNT, /* a whole number, 0 to UINT_MAX */
+	T_MODE,	 /* octal file permissions, 0 to 0777 */
 };
 
 /*
@@ -77,6 +80,17 @@ static const struct conf_key conf_keys[] = {
 	{SEC_FEED, "allow_file", T_BOOL, F(allow_file), 0, true},
 	{SEC_OUTPUT, "tags", T_LIST, O(tags), O(ntags), true},
 	{SEC_OUTPUT, "feeds", T_LIST, O(feeds), O(nfeeds), true},
+	{SEC_GLOBAL, "keep", T_DURATION, G(keep), 0, true},
+	{SEC_GLOBAL, "max_items", T_COUNT, G(max_items), 0, true},
+	{SEC_GLOBAL, "listen_mode", T_MODE, G(listen_mode), 0, false},
+	{SEC_GLOBAL, "listen_group", T_STRING, G(listen_group), 0, false},
+	{SEC_FEED, "keep", T_DURATION, F(keep), 0, true},
+	{SEC_FEED, "max_items", T_COUNT, F(max_items), 0, true},
+	{SEC_FEED, "merge", T_BOOL, F(merge), 0, true},
+	{SEC_OUTPUT, "include", T_LIST, O(include), O(ninclude), true},
+	{SEC_OUTPUT, "exclude", T_LIST, O(exclude), O(nexclude), true},
+	{SEC_GLOBAL, "max_connections", T_COUNT, G(max_connections), 0, false},
+	{SEC_GLOBAL, "heartbeat", T_DURATION, G(heartbeat), 0, true},
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -332,6 +346,7 @@ conf_begin_named(struct conf_ctx *ctx, enum conf_section kind, const char *name)
 		conf->feeds = xreallocarray(conf->feeds, conf->nfeeds + 1, sizeof *conf->feeds);
 		memset(&conf->feeds[conf->nfeeds], 0, sizeof *conf->feeds);
 		conf->feeds[conf->nfeeds].name = xstrdup(name);
+		conf->feeds[conf->nfeeds].merge = true;
 		conf->feeds[conf->nfeeds++].line = ctx->line;
 	} else {
 		for (size_t i = 0; i < conf->noutputs; i++)
@@ -549,6 +564,22 @@ conf_set_value(struct conf_ctx *ctx, const struct conf_key *key, char *field, si
 		free(words);
 		return rc;
 	}
+	case T_COUNT:
+	case T_MODE: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, key->type == T_MODE ? 8 : 10);
+		if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 ||
+		    n > (key->type == T_MODE ? 0777UL : UINT_MAX)) {
+			*why = key->type == T_MODE ? "expected octal permissions such as 0660" :
+			    "expected a whole number";
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -626,6 +657,8 @@ conf_set_defaults(struct conf *conf)
 	}
 	if (conf->interval == 0)
 		conf->interval = CONF_DEFAULT_INTERVAL;
+	if (conf->listen_mode == 0)
+		conf->listen_mode = CONF_DEFAULT_LISTEN_MODE;
 	for (size_t i = 0; i < conf->nfeeds; i++)
 		if (conf->feeds[i].interval == 0)
 			conf->feeds[i].interval = conf->interval;
@@ -711,6 +744,8 @@ conf_free(struct conf *conf)
 		free(conf->outputs[i].name);
 		conf_strv_free(conf->outputs[i].tags, conf->outputs[i].ntags);
 		conf_strv_free(conf->outputs[i].feeds, conf->outputs[i].nfeeds);
+		conf_strv_free(conf->outputs[i].include, conf->outputs[i].ninclude);
+		conf_strv_free(conf->outputs[i].exclude, conf->outputs[i].nexclude);
 	}
 	for (size_t i = 0; i < conf->nlisten; i++)
 		conf_listen_free(&conf->listen[i]);
@@ -718,6 +753,7 @@ conf_free(struct conf *conf)
 	free(conf->outputs);
 	free(conf->listen);
 	free(conf->database);
+	free(conf->listen_group);
 	free(conf->path);
 	free(conf);
 }

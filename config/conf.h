@@ -33,6 +33,9 @@ struct conf_feed {
 	size_t ntags;
 	bool allow_file;     /* file:// URLs are refused unless this is set */
 	unsigned line;	     /* line of the section header, for messages */
+	unsigned keep;	     /* seconds items are kept; 0: the global keep */
+	unsigned max_items;  /* items kept at most; 0: the global max_items */
+	bool merge;	     /* its stories merge with the same story from other feeds (default yes) */
 };
 
 struct conf_output {
@@ -42,6 +45,10 @@ struct conf_output {
 	char **feeds;
 	size_t nfeeds;
 	unsigned line;
+	char **include; /* glob patterns on title and content: at least one must match */
+	size_t ninclude;
+	char **exclude; /* glob patterns on title and content: none may match */
+	size_t nexclude;
 };
 
 struct conf {
@@ -55,6 +62,12 @@ struct conf {
 	size_t nfeeds;
 	struct conf_output *outputs;
 	size_t noutputs;
+	unsigned keep;	      /* seconds items are kept after their date; 0: for ever */
+	unsigned max_items;   /* items kept per feed at most; 0: no limit */
+	unsigned listen_mode; /* permissions of Unix sockets (default 0660) */
+	char *listen_group;   /* group of Unix sockets, or NULL: the daemon's */
+	unsigned max_connections; /* HTTP connections at once; 0: the default */
+	unsigned heartbeat;	  /* seconds between /events heartbeats; 0: the default */
 };
 
 /* Messages, each "file:line: reason" (or "file: reason"), in file order. */

@@ -481,46 +481,11 @@ ctl_export(const char *sock, int argc, char *argv[])
 	return ctl_print_get(sock, path, format);
 }
 
-/*
- * The feeds as OPML.  The daemon's own /opml comes first; a daemon without it
- * still lists its feeds in /status, which is enough for a subscription list.
- */
+/* The feeds as OPML 2.0, as the daemon serves them at /opml. */
 static int
 ctl_opml(const char *sock)
 {
-	struct opml_feed *list;
-	struct buf body;
-	json_t *root, *feeds;
-	long status = 0;
-	size_t n;
-	int rc;
-
-	buf_init(&body, CTL_MAX_RESPONSE);
-	rc = ctl_get(sock, "/opml", &body, &status);
-	if (rc != CTL_OK || status != 404) {
-		rc = ctl_emit(sock, "/opml", "OPML", rc, status, &body);
-		buf_free(&body);
-		return rc;
-	}
-	buf_free(&body);
-	if ((rc = ctl_get_status(sock, &root)) != CTL_OK)
-		return rc;
-	feeds = json_object_get(root, "feeds");
-	n = json_array_size(feeds);
-	list = xcalloc(n + 1, sizeof *list);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *f = json_array_get(feeds, i);
-
-		list[i].title = xstrdup(ctl_str(f, "title", ctl_str(f, "name", "?")));
-		list[i].url = xstrdup(ctl_str(f, "url", ""));
-	}
-	buf_init(&body, 0);
-	opml_write(&body, "feedmux subscriptions", list, n);
-	fwrite(body.data, 1, body.len, stdout);
-	buf_free(&body);
-	opml_feeds_free(list, n);
-	json_decref(root);
-	return CTL_OK;
+	return ctl_print_get(sock, "/opml", "OPML");
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include "config/conf.h"
 #include "daemon/notify.h"
+#include "daemon/retention.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "feeds/fetch.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct fetcher *fetcher;
 	struct sched *sched;
 	struct srv *srv;
+	struct retention *retention;
 	struct event *sigint, *sigterm, *sighup;
 	struct notify *notify;
 	struct event *status_timer; /* refreshes STATUS= shortly after fetches are stored */
@@ -163,13 +165,17 @@ daemon_on_status_timer(evutil_socket_t fd, short what, void *arg)
 	buf_free(&line);
 }
 
-/* A fetch was stored: refresh STATUS= soon, once for a whole burst of fetches. */
+/*
+ * A fetch was stored: tell the server (its cache and /events subscribers) at
+ * once, and refresh STATUS= soon, once for a whole burst of fetches.
+ */
 static void
 daemon_on_stored(void *arg)
 {
 	struct daemon *d = arg;
 	struct timeval tv = {STATUS_DELAY_MS / 1000, (suseconds_t)(STATUS_DELAY_MS % 1000) * 1000};
 
+	srv_store_changed(d->srv);
 	if (!evtimer_pending(d->status_timer, NULL))
 		evtimer_add(d->status_timer, &tv);
 }
@@ -226,6 +232,7 @@ daemon_start(struct daemon *d, bool once)
 	d->fetcher = fetcher_new(d->base, &limits);
 	if ((d->sched = sched_new(d->base, d->fetcher, d->store, d->conf)) == NULL)
 		fatalx("database %s: cannot register the feeds", d->conf->database);
+	d->retention = retention_new(d->base, d->conf, d->store);
 	d->sigint = daemon_signal(d, SIGINT);
 	d->sigterm = daemon_signal(d, SIGTERM);
 	d->sighup = daemon_signal(d, SIGHUP);
@@ -249,7 +256,9 @@ static void
 daemon_stop(struct daemon *d)
 {
 	srv_free(d->srv);
+	d->srv = NULL; /* what the scheduler stores on the way out must not reach it */
 	sched_free(d->sched);
+	retention_free(d->retention);
 	fetcher_free(d->fetcher);
 	store_close(d->store);
 	/* After the scheduler: what it stores on the way out still calls daemon_on_stored. */

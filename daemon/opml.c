@@ -12,7 +12,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlwriter.h>
 
 #include "daemon/opml.h"
 #include "feeds/text.h"
@@ -222,52 +221,3 @@ opml_feeds_free(struct opml_feed *feeds, size_t n)
 }
 
 /* The category attribute: every tag as a top-level category, comma separated. */
-static char *
-opml_categories(const struct opml_feed *f)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	for (size_t i = 0; i < f->ntags; i++)
-		buf_addf(&b, "%s/%s", i > 0 ? "," : "", f->tags[i]);
-	return buf_steal(&b);
-}
-
-void
-opml_write(struct buf *out, const char *title, const struct opml_feed *feeds, size_t n)
-{
-	xmlBufferPtr xb = xmlBufferCreate();
-	xmlTextWriterPtr w = xb != NULL ? xmlNewTextWriterMemory(xb, 0) : NULL;
-
-	if (w == NULL)
-		fatalx("xmlTextWriter: out of memory");
-	xmlTextWriterSetIndent(w, 1);
-	xmlTextWriterSetIndentString(w, BAD_CAST "  ");
-	xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL);
-	xmlTextWriterStartElement(w, BAD_CAST "opml");
-	xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "2.0");
-	xmlTextWriterStartElement(w, BAD_CAST "head");
-	xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST title);
-	xmlTextWriterEndElement(w);
-	xmlTextWriterStartElement(w, BAD_CAST "body");
-	for (size_t i = 0; i < n; i++) {
-		const char *text = feeds[i].title != NULL ? feeds[i].title : feeds[i].url;
-
-		xmlTextWriterStartElement(w, BAD_CAST "outline");
-		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "rss");
-		xmlTextWriterWriteAttribute(w, BAD_CAST "text", BAD_CAST text);
-		xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST text);
-		xmlTextWriterWriteAttribute(w, BAD_CAST "xmlUrl", BAD_CAST feeds[i].url);
-		if (feeds[i].ntags > 0) {
-			char *cats = opml_categories(&feeds[i]);
-
-			xmlTextWriterWriteAttribute(w, BAD_CAST "category", BAD_CAST cats);
-			free(cats);
-		}
-		xmlTextWriterEndElement(w);
-	}
-	xmlTextWriterEndDocument(w);
-	xmlFreeTextWriter(w);
-	buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
-	xmlBufferFree(xb);
-}

@@ -1,6 +1,7 @@
 /*
  * opml: feed lists in OPML 2.0 (http://opml.org/spec2.opml), the format
- * feed readers import and export subscriptions in.  Used by feedmuxctl.
+ * feed readers import and export subscriptions in.  Reading it is here (for
+ * feedmuxctl import-opml); writing it is render_opml's (feeds/render.h).
  */
 #ifndef FEEDMUX_OPML_H
 #define FEEDMUX_OPML_H
@@ -25,8 +26,5 @@ struct opml_feed {
  */
 int opml_read(const char *path, struct opml_feed **out, size_t *n, char *err, size_t errlen);
 void opml_feeds_free(struct opml_feed *feeds, size_t n);
-
-/* Append an OPML 2.0 document titled `title` that lists `feeds` (tags become categories). */
-void opml_write(struct buf *out, const char *title, const struct opml_feed *feeds, size_t n);
 
 #endif

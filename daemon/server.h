@@ -1,6 +1,7 @@
 /*
- * server: the HTTP interface on every listen address (Unix socket or TCP):
- * the merged feed and the daemon's status.
+ * server: the HTTP interface on every listen address (Unix socket or TCP,
+ * or sockets systemd passed us): the merged feed in Atom, RSS and JSON Feed,
+ * named outputs, live events, OPML and the daemon's status.
  */
 #ifndef FEEDMUX_SERVER_H
 #define FEEDMUX_SERVER_H
@@ -14,12 +15,20 @@ struct store;
 struct srv;
 
 /*
- * Listen on every address of `conf` (which, like `store`, must outlive the
- * server).  Returns NULL with the reason in `err` when one cannot be bound.
+ * Listen on the sockets systemd passed (socket activation), else on every
+ * address of `conf` (which, like `store`, must outlive the server).
+ * Returns NULL with the reason in `err` when one cannot be bound.
  */
 struct srv *srv_new(struct event_base *base, const struct conf *conf, struct store *store,
     char *err, size_t errlen);
 /* Stop listening, close connections, remove our socket files. */
 void srv_free(struct srv *srv);
+
+/*
+ * Tell the server the store may have changed (a sched_stored_cb): /events
+ * subscribers get what is new at once.  Without it they get it within a
+ * second.
+ */
+void srv_store_changed(void *srv);
 
 #endif

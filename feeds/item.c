@@ -89,13 +89,24 @@ feed_info_clear(struct feed_info *info)
 	memset(info, 0, sizeof *info);
 }
 
+static void
+item_source_clear(struct item_source *src)
+{
+	free(src->name);
+	free(src->title);
+	free(src->link);
+	free(src->id);
+	free(src->url);
+	free(src->item_link);
+}
+
 void
 stored_item_clear(struct stored_item *si)
 {
 	item_clear(&si->item);
-	free(si->source.name);
-	free(si->source.title);
-	free(si->source.link);
-	free(si->source.url);
+	item_source_clear(&si->source);
+	for (size_t i = 0; i < si->nvia; i++)
+		item_source_clear(&si->via[i]);
+	free(si->via);
 	memset(si, 0, sizeof *si);
 }

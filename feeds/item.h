@@ -115,21 +115,31 @@ struct feed_info {
 	unsigned update_period; /* sy:updatePeriod / sy:updateFrequency, in seconds between updates */
 };
 
-/* Where a stored item came from, for atom:source and friends. */
+/* A feed that carried a stored item, for atom:source, <source> and friends. */
 struct item_source {
-	char *name; /* the feed's name in the config */
-	char *title;
-	char *link;
-	char *url; /* the URL feedmux polls */
+	char *name;  /* the feed's name in the config */
+	char *title; /* the feed's own title, or NULL */
+	char *link;  /* the feed's web page, or NULL */
+	char *id;    /* the feed's own id (atom:id), or NULL */
+	char *url;   /* the URL feedmux polls */
+	char *item_link; /* the story's link as this feed gave it, or NULL */
 };
 
-/* An item read back from storage for output. */
+/*
+ * A story read back from storage for output.  `source` is the feed that
+ * carried it first; `via` the other feeds that carried the same story
+ * (cross-feed merging, see storage/store.c), oldest first.
+ */
 struct stored_item {
 	struct item item;
 	int64_t rowid;
+	int64_t seq;	   /* the store's change sequence when it was last added or changed */
 	time_t sort_time;  /* what the merged feed is ordered by */
 	time_t first_seen;
+	time_t changed_at; /* last update, or first_seen */
 	struct item_source source;
+	struct item_source *via;
+	size_t nvia;
 };
 
 void item_free(struct item *item); /* frees the item and all it holds; NULL is a no-op */

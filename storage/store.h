@@ -16,9 +16,10 @@
 #include "feeds/item.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
+struct sqlite3;
 
 /*
  * Open (creating and migrating as needed) the database at `path`.  On
@@ -37,6 +38,15 @@ const char *store_instance_id(const struct store *s);
  */
 int store_set_feeds(struct store *s, const char *const *names, const char *const *urls, size_t n,
     int64_t *ids);
+
+/* What the configuration says about keeping a feed's items. */
+struct store_feed_policy {
+	bool merge;	  /* its stories may merge with the same story from other feeds */
+	time_t keep;	  /* seconds an item is kept after its sort time; 0: for ever */
+	size_t max_items; /* at most this many items (the newest); 0: no limit */
+};
+/* Returns 0, or -1 when no feed has that name. */
+int store_set_feed_policy(struct store *s, const char *name, const struct store_feed_policy *p);
 
 /* What polling needs to know about a feed between fetches. */
 struct store_feed_state {
@@ -66,42 +76,73 @@ struct store_fetch {
 struct store_fetch_stats {
 	size_t added;
 	size_t updated;
-	size_t unchanged;
+	size_t unchanged; /* seen before unchanged, or pruned and kept out (tombstones) */
 };
 
 /* Returns 0, or -1 with the reason in `err` (nothing of the fetch is stored then). */
 int store_commit_fetch(struct store *s, const struct store_fetch *fetch,
     struct store_fetch_stats *stats, char *err, size_t errlen);
 
-/* Which items the merged feed shows. */
+/* Which stories the merged feed shows.  Every list is ANDed with the others. */
 struct store_query {
-	size_t limit;	  /* at most this many, newest first */
-	time_t since;	  /* 0: no lower bound on sort time */
-	const char *feed; /* NULL: every active feed */
+	size_t limit;			 /* at most this many, newest first */
+	time_t since;			 /* 0: no lower bound on sort time */
+	const char *const *feeds;	 /* only stories these feeds carried (NULL: every active feed) */
+	size_t nfeeds;
+	const char *const *words;	 /* each must appear in the title, summary or content */
+	size_t nwords;
+	const char *const *include;	 /* at least one must match (glob, * and ?), if any */
+	size_t ninclude;
+	const char *const *exclude;	 /* none may match */
+	size_t nexclude;
+	time_t before_time;		 /* paging: only stories older than (before_time, before_id) */
+	int64_t before_id;		 /* 0: the first page */
 };
 
-/* Items newest first into a new array (free with store_items_free). */
+/* store_query_items failed because the query ran too long (a too broad ?q, say). */
+#define STORE_ETIMEOUT (-2)
+
+/*
+ * Stories newest first into a new array (free with store_items_free).
+ * Returns 0, -1 on a database error, STORE_ETIMEOUT past the time limit.
+ */
 int store_query_items(struct store *s, const struct store_query *q, struct stored_item **out,
     size_t *n);
 void store_items_free(struct stored_item *items, size_t n);
 
-/* A feed's health, for /status. */
+/*
+ * The stories added or changed after change sequence `after`, oldest change
+ * first, at most `limit` (for /events).  A story's seq is that of the change.
+ */
+int store_changes(struct store *s, int64_t after, size_t limit, struct stored_item **out,
+    size_t *n);
+/* The latest change sequence (0 for an empty store). */
+int64_t store_last_seq(const struct store *s);
+/* A number that changes whenever what the output shows may have changed. */
+uint64_t store_generation(const struct store *s);
+/* When that last happened (the newest item's time after store_open). */
+time_t store_last_change(const struct store *s);
+
+/* A feed's health, for /status and /opml. */
 struct store_feed_status {
 	char *name;
 	char *url;
 	char *title;
+	char *link;
 	time_t last_fetch;
 	time_t next_poll;
 	long http_status;
 	char *error;
 	int64_t items;
+	bool identity_by_link; /* its guids proved unreliable: items are told apart by link */
+	char *identity_note;   /* why, or NULL */
 };
 
 /* Active feeds in name order (free with store_feed_status_free). */
 int store_list_feeds(struct store *s, struct store_feed_status **out, size_t *n);
 void store_feed_status_free(struct store_feed_status *feeds, size_t n);
 
-/* Items stored for active feeds. */
+/* Items stored (not pruned) for active feeds. */
 int64_t store_item_total(struct store *s);
 
 /*
@@ -109,5 +150,20 @@ int64_t store_item_total(struct store *s);
  * link, else a hash of title, date and content.  Written into `out`.
  */
 void store_item_identity(const struct item *it, char *out, size_t outlen);
+
+/*
+ * Retention: turn up to `batch` items that their feed's policy no longer
+ * keeps into tombstones (identity kept, content dropped).  *pruned gets how
+ * many; a full batch means there may be more.  Returns 0 or -1.
+ */
+int store_prune(struct store *s, time_t now, size_t batch, size_t *pruned);
+/*
+ * Give up to `pages` free pages back to the file system (incremental
+ * vacuum).  Returns how many free pages are left, or -1.
+ */
+int store_reclaim(struct store *s, unsigned pages);
+
+/* The SQLite handle, for tests and benchmarks that look underneath. */
+struct sqlite3 *store_sqlite(struct store *s);
 
 #endif

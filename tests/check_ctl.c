@@ -130,7 +130,6 @@ START_TEST(test_export_and_opml_from_daemon)
 	ck_assert_msg(strstr(out, "<feed xmlns=\"http://www.w3.org/2005/Atom\"") != NULL, "%s", out);
 	free(out), free(err);
 
-	/* this daemon has no /opml: the list is made from /status */
 	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "opml"), 0);
 	doc = xmlReadMemory(out, (int)strlen(out), "opml", NULL, XML_PARSE_NONET);
 	ck_assert_msg(doc != NULL, "not well-formed: %s", out);

@@ -5,6 +5,8 @@
  * read, check and validate against the Atom schema.
  */
 #include <check.h>
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +14,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
+#include <sqlite3.h>
 
 #include "tests/testutil.h"
 
@@ -331,6 +335,197 @@ START_TEST(test_refuses_live_socket)
 }
 END_TEST
 
+/* An RSS feed in `path` with items `first` .. `first + n - 1` of feed `feed`. */
+static void
+write_rss(const char *path, int feed, int first, int n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_addf(&b, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Feed %d</title>"
+		     "<link>https://f%d.example/</link>\n",
+	    feed, feed);
+	for (int i = first + n - 1; i >= first; i--)
+		buf_addf(&b, "<item><guid>f%d-%d</guid><title>Item %d of feed %d</title>"
+			     "<link>https://f%d.example/%d</link><description>Body %d</description>"
+			     "</item>\n",
+		    feed, i, i, feed, feed, i, i);
+	buf_adds(&b, "</channel></rss>\n");
+	tu_write_file(path, b.data);
+	buf_free(&b);
+}
+
+static int64_t
+db_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+	    sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+#define CRASH_FEEDS 6
+#define CRASH_NEW   8 /* items each feed gains per round */
+
+/*
+ * Check the database after a kill -9: intact, no duplicates, nothing that
+ * was there before lost, and every fetch the daemon logged as stored
+ * complete.  `snap` holds what the last round found.
+ */
+static int
+crash_check(const char *log, int round)
+{
+	int stored = 0;
+	sqlite3 *db;
+	char *text = tu_read_file(log, NULL), sql[256];
+
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM pragma_integrity_check"
+				    " WHERE integrity_check != 'ok'"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM (SELECT 1 FROM items GROUP BY feed_id,"
+				    " guid HAVING count(*) > 1)"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM (SELECT 1 FROM items WHERE dup_of IS NULL"
+				    " AND story IS NOT NULL GROUP BY story HAVING count(*) > 1)"), 0);
+	snprintf(sql, sizeof sql, "ATTACH '%s/snap.db' AS snap", dir);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS snap.s(guid TEXT PRIMARY KEY)", NULL, NULL,
+	    NULL);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM snap.s WHERE guid NOT IN"
+				    " (SELECT guid FROM items)"), 0);
+	/* a fetch logged as stored was committed whole: this round's items are all there */
+	for (int f = 0; text != NULL && f < CRASH_FEEDS; f++) {
+		char needle[64];
+
+		snprintf(needle, sizeof needle, "feed f%d: %d items (", f, CRASH_NEW * (round + 1));
+		if (strstr(text, needle) == NULL)
+			continue;
+		stored++;
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM items i JOIN feeds f ON"
+					  " f.id = i.feed_id WHERE f.name = 'f%d'", f);
+		ck_assert_int_eq(db_int(db, sql), (int64_t)CRASH_NEW * (round + 1));
+	}
+	ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM snap.s; INSERT INTO snap.s SELECT guid FROM"
+					  " items", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(text);
+	return stored;
+}
+
+/*
+ * kill -9 at random moments while the daemon stores fetches, restart, check.
+ * FEEDMUX_CRASH_ROUNDS sets how many times (default 5 here; bench/crash.sh
+ * runs 50).
+ */
+START_TEST(test_crash_during_ingest)
+{
+	const char *env = getenv("FEEDMUX_CRASH_ROUNDS");
+	int rounds = env != NULL ? (int)strtol(env, NULL, 10) : 5;
+	char *feeds_dir = xasprintf("%s/feeds", dir);
+	struct buf conf;
+
+	ck_assert_int_eq(mkdir(feeds_dir, 0755), 0);
+	tu_stop(httpd, SIGTERM, 5);
+	httpd = tu_start_httpd(feeds_dir, NULL, &port);
+	buf_init(&conf, 0);
+	buf_addf(&conf, "[feedmux]\ndatabase = %s\nlisten = %s\ninterval = 1s\n", db_path,
+	    sock_path);
+	for (int f = 0; f < CRASH_FEEDS; f++)
+		buf_addf(&conf, "[feed \"f%d\"]\nurl = http://127.0.0.1:%d/f%d.xml\n", f, port, f);
+	tu_write_file(conf_path, conf.data);
+	buf_free(&conf);
+	int partial = 0, whole = 0;
+
+	srandom((unsigned)getpid());
+	for (int round = 0; round < rounds; round++) {
+		char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
+		char *log = xasprintf("%s/crash-%d.log", dir, round);
+		pid_t pid;
+		int stored;
+
+		for (int f = 0; f < CRASH_FEEDS; f++) {
+			char *path = xasprintf("%s/f%d.xml", feeds_dir, f);
+
+			/* every item ever published stays in the file: the feed only grows */
+			write_rss(path, f, 0, CRASH_NEW * (round + 1));
+			free(path);
+		}
+		pid = tu_spawn(argv, log);
+		usleep((useconds_t)(50000 + random() % 1500000));
+		ck_assert_int_eq(tu_stop(pid, SIGKILL, 10), 128 + SIGKILL);
+		stored = crash_check(log, round);
+		partial += stored < CRASH_FEEDS;
+		whole += stored == CRASH_FEEDS;
+		free(log);
+	}
+	/* How the kills fell, for whoever reads the output of a long run. */
+	fprintf(stderr, "crash test: %d rounds, %d killed mid-ingest, %d after every feed was stored\n",
+	    rounds, partial, whole);
+	free(feeds_dir);
+}
+END_TEST
+
+/* A database another process holds locked: the daemon logs it, serves, and catches up. */
+START_TEST(test_locked_database)
+{
+	char *feeds_dir = xasprintf("%s/feeds", dir), *path = xasprintf("%s/feeds/f0.xml", dir);
+	char *conf, *body = NULL, *logtext = NULL;
+	sqlite3 *other;
+	pid_t pid;
+	int waited;
+
+	ck_assert_int_eq(mkdir(feeds_dir, 0755), 0);
+	tu_stop(httpd, SIGTERM, 5);
+	httpd = tu_start_httpd(feeds_dir, NULL, &port);
+	conf = xasprintf("[feedmux]\ndatabase = %s\nlisten = %s\ninterval = 1s\n"
+			 "[feed \"f0\"]\nurl = http://127.0.0.1:%d/f0.xml\n",
+	    db_path, sock_path, port);
+	tu_write_file(conf_path, conf);
+	write_rss(path, 0, 0, 2);
+	ck_assert_int_eq(run_daemon("--once", NULL), 0);
+	pid = start_daemon();
+	ck_assert_int_eq(sqlite3_open(db_path, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	write_rss(path, 0, 0, 3);
+	/* the daemon fails to store, and keeps serving what it has */
+	for (waited = 0; waited < 100; waited++) {
+		free(logtext);
+		logtext = tu_read_file(log_path, NULL);
+		if (logtext != NULL && strstr(logtext, "not stored") != NULL)
+			break;
+		usleep(100000);
+	}
+	ck_assert_msg(logtext != NULL && strstr(logtext, "feed f0: not stored:") != NULL &&
+		strstr(logtext, "locked") != NULL, "%s", logtext);
+	ck_assert_int_eq(tu_http_get(sock_path, "/feed.atom", &body, NULL), 200);
+	ck_assert_ptr_nonnull(strstr(body, "Item 1 of feed 0"));
+	ck_assert_ptr_null(strstr(body, "Item 2 of feed 0"));
+	free(body);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	/* released: a later poll stores the new item */
+	for (waited = 0; waited < 100; waited++) {
+		ck_assert_int_eq(tu_http_get(sock_path, "/feed.atom", &body, NULL), 200);
+		if (strstr(body, "Item 2 of feed 0") != NULL)
+			break;
+		free(body);
+		body = NULL;
+		usleep(100000);
+	}
+	ck_assert_msg(body != NULL, "the new item never arrived");
+	free(body);
+	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
+	free(logtext);
+	free(conf);
+	free(path);
+	free(feeds_dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -349,6 +544,13 @@ main(void)
 	tcase_add_test(tc, test_ctl_without_daemon);
 	tcase_add_test(tc, test_refuses_live_socket);
 	tcase_add_test(tc, test_replaces_stale_socket);
+	tcase_add_test(tc, test_locked_database);
+	suite_add_tcase(s, tc);
+	/* Its own case, so bench/crash.sh can run it alone (CK_RUN_CASE=crash). */
+	tc = tcase_create("crash");
+	tcase_set_timeout(tc, 3600);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_crash_during_ingest);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
