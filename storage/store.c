@@ -112,6 +112,13 @@ static const char *const migrations[] = {
 	" version INTEGER NOT NULL DEFAULT 1,"
 	" UNIQUE(feed_id, identity));"
 	"CREATE INDEX items_by_time ON items(sort_time DESC, id DESC);",
+	/* 1 -> 2: scheduling state kept across restarts (store_feed_poll_*). */
+	"ALTER TABLE feeds ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE feeds ADD COLUMN move_candidate TEXT;"
+	"ALTER TABLE feeds ADD COLUMN move_seen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE feeds ADD COLUMN moved_from TEXT;"
+	"ALTER TABLE feeds ADD COLUMN moved_url TEXT;"
+	"ALTER TABLE feeds ADD COLUMN gone_url TEXT;",
 };
 #define STORE_NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
