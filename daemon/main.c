@@ -137,6 +137,23 @@ daemon_signal(struct daemon *d, int sig)
 	return ev;
 }
 
+/* The fetcher's limits, from the configuration. */
+static void
+daemon_fetch_limits(const struct conf *conf, struct fetch_limits *l)
+{
+	fetch_limits_default(l);
+	l->connect_timeout = conf->connect_timeout;
+	l->total_timeout = conf->timeout;
+	l->low_speed_time = conf->low_speed_time;
+	l->low_speed_limit = (long)conf->low_speed_limit;
+	l->max_body = (size_t)conf->max_body;
+	l->max_total_connections = (long)conf->max_connections;
+	l->max_host_connections = (long)conf->host_connections;
+	l->user_agent = conf->user_agent;
+	l->refuse_private = conf->refuse_private;
+	l->debug = conf->log_level >= LOG_LVL_DEBUG;
+}
+
 static void
 daemon_start(struct daemon *d, bool once)
 {
@@ -146,7 +163,7 @@ daemon_start(struct daemon *d, bool once)
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	daemon_open_store(d);
-	fetch_limits_default(&limits);
+	daemon_fetch_limits(d->conf, &limits);
 	d->fetcher = fetcher_new(d->base, &limits);
 	if ((d->sched = sched_new(d->base, d->fetcher, d->store, d->conf)) == NULL)
 		fatalx("database %s: cannot register the feeds", d->conf->database);
