@@ -93,6 +93,7 @@ static const struct conf_key conf_keys[] = {
 	{SEC_GLOBAL, "host_delay", T_MSEC, G(host_delay_ms), 0, false},
 	{SEC_GLOBAL, "user_agent", T_STRING, G(user_agent), 0, false},
 	{SEC_GLOBAL, "refuse_private", T_BOOL, G(refuse_private), 0, false},
+	{SEC_GLOBAL, "start_spread", T_MSEC, G(start_spread_ms), 0, true},
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -106,6 +107,7 @@ static const struct {
 	{"max_connections", 1, 10000},
 	{"host_connections", 1, 1000},
 	{"host_delay", 0, 3600 * 1000},
+	{"start_spread", 0, 24 * 3600 * 1000},
 };
 
 struct conf_ctx {
@@ -743,6 +745,7 @@ conf_fetch_defaults(struct conf *conf)
 	conf->max_connections = 32;
 	conf->host_connections = 2;
 	conf->host_delay_ms = 1000;
+	conf->start_spread_ms = 5 * 60 * 1000;
 }
 
 /* Put the errors of this load in line order (insertion sort: stable, and there are few). */

@@ -68,6 +68,7 @@ struct conf {
 	unsigned long long max_connections;  /* transfers at once, in all */
 	unsigned long long host_connections; /* transfers at once to one host */
 	unsigned host_delay_ms;	      /* at least this long between two requests to one host */
+	unsigned start_spread_ms;     /* feeds with no planned poll start within this at startup */
 	char *user_agent;	      /* NULL: feedmux/VERSION (+FEEDMUX_URL) */
 	bool refuse_private;	      /* refuse loopback, private and link-local peers */
 };

@@ -35,7 +35,6 @@
 #include "util/util.h"
 
 #define SCHED_MAX_ITEMS	       10000 /* per fetch; the rest are counted and dropped */
-#define SCHED_START_SPREAD_MAX 900   /* s: feeds with no planned poll start within this */
 #define SCHED_FLUSH_EVERY      600   /* s: 304 times are written at most this late */
 #define SCHED_MOVE_CONFIRM     3     /* permanent redirects in a row that move a feed */
 #define SCHED_ADAPT_ITEMS      20    /* newest items the posting rate is taken from */
@@ -77,8 +76,6 @@ struct sched_feed {
 	struct store_feed_poll poll; /* failures, move, 410 */
 	char *last_error;	     /* the error logged last, so a lasting one is logged once */
 	bool row_has_error;	     /* the stored row shows an error: a success must clear it */
-	char *move_candidate;	     /* where permanent redirects led, move_seen times in a row */
-	int move_seen;
 	unsigned adaptive; /* seconds, from the posting rate; 0 when unknown */
 	struct sched_hints hints;
 	bool dirty; /* `touch` waits for the next flush */
@@ -513,7 +510,6 @@ sched_free_feed(struct sched_feed *sf)
 	free(sf->etag);
 	free(sf->last_modified);
 	free(sf->last_error);
-	free(sf->move_candidate);
 	store_feed_poll_clear(&sf->poll);
 }
 
@@ -555,8 +551,8 @@ sched_log_gone(const struct sched_feed *sf)
 /*
  * Arm every feed: one polled before waits for its planned time (at most
  * max_interval); a new or overdue one starts at a random point of its
- * interval (at most SCHED_START_SPREAD_MAX s), so a restart does not send
- * every request at once.
+ * interval, or of start_spread when that is shorter, so a restart does not
+ * send every request at once.
  */
 void
 sched_start(struct sched *s)
@@ -566,9 +562,9 @@ sched_start(struct sched *s)
 	for (size_t i = 0; i < s->nfeeds; i++) {
 		struct sched_feed *sf = &s->feeds[i];
 		time_t planned = sf->touch.next_poll;
-		unsigned spread = sf->cf->interval < SCHED_START_SPREAD_MAX ? sf->cf->interval :
-		    SCHED_START_SPREAD_MAX;
-		int64_t delay_ms = (int64_t)(random() % ((long)spread * 1000 + 1));
+		int64_t spread = (int64_t)sf->cf->interval * 1000 < s->conf->start_spread_ms ?
+		    (int64_t)sf->cf->interval * 1000 : s->conf->start_spread_ms;
+		int64_t delay_ms = spread > 0 ? random() % spread : 0;
 
 		if (sched_gone(sf)) {
 			sched_log_gone(sf);
@@ -686,35 +682,42 @@ sched_keep_validator(char **slot, const char *sent, bool full)
  * Permanent redirects: a feed whose fetch went only through 301s and 308s
  * SCHED_MOVE_CONFIRM times in a row, to the same place, has moved; from then
  * on it is polled there (the config still names the old URL, /status says
- * both).  A temporary redirect, or none, starts the count again.
+ * both).  A temporary redirect, or none, starts the count again.  The count
+ * is stored (it changes only while a feed is moving), so --once runs from
+ * cron see a move as the daemon does.
  */
 static void
 sched_follow_move(struct sched_feed *sf, const struct fetch_result *res)
 {
+	struct store_feed_poll *p = &sf->poll;
+
 	if (!res->permanent || strcmp(res->effective_url, sched_url(sf)) == 0) {
-		free(sf->move_candidate);
-		sf->move_candidate = NULL;
-		sf->move_seen = 0;
+		if (p->move_seen == 0)
+			return;
+		free(p->move_candidate);
+		p->move_candidate = NULL;
+		p->move_seen = 0;
+		store_feed_poll_save(sf->s->store, sf->id, p);
 		return;
 	}
-	if (sf->move_candidate == NULL || strcmp(sf->move_candidate, res->effective_url) != 0) {
-		free(sf->move_candidate);
-		sf->move_candidate = xstrdup(res->effective_url);
-		sf->move_seen = 0;
+	if (p->move_candidate == NULL || strcmp(p->move_candidate, res->effective_url) != 0) {
+		free(p->move_candidate);
+		p->move_candidate = xstrdup(res->effective_url);
+		p->move_seen = 0;
 	}
-	if (++sf->move_seen < SCHED_MOVE_CONFIRM)
-		return;
-	log_warnx("feed %s: moved permanently to %s (%d fetches in a row); polled there from now on,"
-		  " though the configuration still says %s", sf->cf->name, sf->move_candidate,
-	    sf->move_seen, sf->cf->url);
-	free(sf->poll.moved_from);
-	free(sf->poll.moved_url);
-	sf->poll.moved_from = xstrdup(sf->cf->url);
-	sf->poll.moved_url = sf->move_candidate;
-	sf->move_candidate = NULL;
-	sf->move_seen = 0;
-	store_feed_poll_save(sf->s->store, sf->id, &sf->poll);
-	sf->host = sched_host_get(sf->s, sched_url(sf));
+	if (++p->move_seen >= SCHED_MOVE_CONFIRM) {
+		log_warnx("feed %s: moved permanently to %s (%d fetches in a row); polled there from"
+			  " now on, though the configuration still says %s", sf->cf->name,
+		    p->move_candidate, p->move_seen, sf->cf->url);
+		free(p->moved_from);
+		free(p->moved_url);
+		p->moved_from = xstrdup(sf->cf->url);
+		p->moved_url = p->move_candidate;
+		p->move_candidate = NULL;
+		p->move_seen = 0;
+		sf->host = sched_host_get(sf->s, sched_url(sf));
+	}
+	store_feed_poll_save(sf->s->store, sf->id, p);
 }
 
 /* 429 and 503: that host slows down (twice the spacing, and Retry-After); the others do not. */

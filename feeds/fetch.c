@@ -566,15 +566,15 @@ fetch_retry_after(const struct fetch *fx)
 
 /* Why curl gave up, for people: say which limit it was where curl's words do not. */
 static void
-fetch_failure_reason(struct fetch *fx, CURLcode code, char *why, size_t whylen)
+fetch_failure_reason(struct fetch *fx, CURLcode code, long redirects, char *why, size_t whylen)
 {
 	const char *text = fx->errbuf[0] != '\0' ? fx->errbuf : curl_easy_strerror(code);
 	char *next = NULL;
 
 	if (fx->refused[0] != '\0')
 		snprintf(why, whylen, "%s", fx->refused);
-	else if (code == CURLE_UNSUPPORTED_PROTOCOL &&
-	    curl_easy_getinfo(fx->easy, CURLINFO_REDIRECT_URL, &next) == CURLE_OK && next != NULL)
+	else if (code == CURLE_UNSUPPORTED_PROTOCOL && redirects > 0 &&
+	    curl_easy_getinfo(fx->easy, CURLINFO_EFFECTIVE_URL, &next) == CURLE_OK && next != NULL)
 		snprintf(why, whylen, "redirect to %.200s refused: only http and https may be followed",
 		    next);
 	else if (code == CURLE_UNSUPPORTED_PROTOCOL)
@@ -616,7 +616,7 @@ fetch_result(struct fetch *fx, CURLcode code, struct fetch_result *res, char *wh
 		snprintf(why, whylen, "stopped while reading the body");
 	} else if (code != CURLE_OK) {
 		res->status = FETCH_FAILED;
-		fetch_failure_reason(fx, code, why, whylen);
+		fetch_failure_reason(fx, code, res->redirects, why, whylen);
 	} else if (res->http_status == 304) {
 		res->status = FETCH_NOT_MODIFIED;
 		return;

@@ -627,8 +627,8 @@ store_feed_poll_load(struct store *s, int64_t feed_id, struct store_feed_poll *o
 
 	memset(out, 0, sizeof *out);
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT failures, moved_from, moved_url, gone_url, error IS NOT NULL FROM feeds"
-		" WHERE id = ?1", -1, &st,
+		"SELECT failures, moved_from, moved_url, gone_url, error IS NOT NULL,"
+		" move_candidate, move_seen FROM feeds WHERE id = ?1", -1, &st,
 		NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, feed_id);
@@ -638,6 +638,8 @@ store_feed_poll_load(struct store *s, int64_t feed_id, struct store_feed_poll *o
 		out->moved_url = store_column_strdup(st, 2);
 		out->gone_url = store_column_strdup(st, 3);
 		out->has_error = sqlite3_column_int(st, 4) != 0;
+		out->move_candidate = store_column_strdup(st, 5);
+		out->move_seen = sqlite3_column_int(st, 6);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -650,8 +652,8 @@ store_feed_poll_save(struct store *s, int64_t feed_id, const struct store_feed_p
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"UPDATE feeds SET failures = ?2, moved_from = ?3, moved_url = ?4, gone_url = ?5"
-		" WHERE id = ?1",
+		"UPDATE feeds SET failures = ?2, moved_from = ?3, moved_url = ?4, gone_url = ?5,"
+		" move_candidate = ?6, move_seen = ?7 WHERE id = ?1",
 		-1, &st, NULL) != SQLITE_OK) {
 		log_warnx("database: saving poll state: %s", sqlite3_errmsg(s->db));
 		return -1;
@@ -661,6 +663,8 @@ store_feed_poll_save(struct store *s, int64_t feed_id, const struct store_feed_p
 	store_bind_text_or_null(st, 3, p->moved_from);
 	store_bind_text_or_null(st, 4, p->moved_url);
 	store_bind_text_or_null(st, 5, p->gone_url);
+	store_bind_text_or_null(st, 6, p->move_candidate);
+	sqlite3_bind_int(st, 7, p->move_seen);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		log_warnx("database: saving poll state: %s", sqlite3_errmsg(s->db));
@@ -671,6 +675,7 @@ store_feed_poll_save(struct store *s, int64_t feed_id, const struct store_feed_p
 void
 store_feed_poll_clear(struct store_feed_poll *p)
 {
+	free(p->move_candidate);
 	free(p->moved_from);
 	free(p->moved_url);
 	free(p->gone_url);

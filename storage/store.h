@@ -117,6 +117,8 @@ void store_item_identity(const struct item *it, char *out, size_t outlen);
  */
 struct store_feed_poll {
 	int failures;	  /* consecutive failed fetches, for backoff */
+	char *move_candidate; /* where permanent redirects led, move_seen fetches in a row */
+	int move_seen;
 	char *moved_from; /* the configured URL a permanent redirect replaced, or NULL */
 	char *moved_url;  /* the URL polled instead of it */
 	char *gone_url;	  /* a URL that answered 410 Gone: not polled again, or NULL */
