@@ -25,6 +25,7 @@
 
 #define FETCH_HEADER_MAX 1024 /* longest header value we keep */
 #define FETCH_MAX_REDIRS 5L
+#define FETCH_POOL_MAX	 64
 #ifndef FEEDMUX_URL
 #define FEEDMUX_URL "https://github.com/feedmux/feedmux"
 #endif
@@ -37,6 +38,13 @@ struct fetcher {
 	char *user_agent;
 	struct fetch *active; /* doubly linked list of running transfers */
 	size_t nactive;
+	/*
+	 * Easy handles of finished transfers, reset and kept for the next ones
+	 * (at most FETCH_POOL_MAX): making a new handle for each of thousands
+	 * of feeds costs its buffers again and again.
+	 */
+	CURL *pool[FETCH_POOL_MAX];
+	size_t npool;
 };
 
 struct fetch {
@@ -223,7 +231,11 @@ fetch_destroy(struct fetch *fx)
 {
 	fetch_unlink(fx);
 	curl_multi_remove_handle(fx->f->multi, fx->easy);
-	curl_easy_cleanup(fx->easy);
+	if (fx->f->npool < FETCH_POOL_MAX) {
+		curl_easy_reset(fx->easy);
+		fx->f->pool[fx->f->npool++] = fx->easy;
+	} else
+		curl_easy_cleanup(fx->easy);
 	curl_slist_free_all(fx->headers);
 	fetch_forget_headers(fx);
 	free(fx->url);
@@ -239,6 +251,8 @@ fetcher_free(struct fetcher *f)
 		next = fx->next;
 		fetch_destroy(fx);
 	}
+	while (f->npool > 0)
+		curl_easy_cleanup(f->pool[--f->npool]);
 	/* curl may still call fetch_on_socket from here: our events must outlive it. */
 	curl_multi_cleanup(f->multi);
 	event_free(f->timer);
@@ -493,7 +507,9 @@ fetch_start(struct fetcher *f, const struct fetch_request *req, fetch_body_cb on
 	fx->arg = arg;
 	fx->status_seen = -1;
 	fx->stop = FETCH_OK;
-	if ((fx->easy = curl_easy_init()) == NULL)
+	if (f->npool > 0)
+		fx->easy = f->pool[--f->npool];
+	else if ((fx->easy = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
 	fetch_set_options(fx, req);
 	fx->next = f->active;

@@ -759,3 +759,9 @@ store_feed_notes_free(struct store_feed_note *notes, size_t n)
 	}
 	free(notes);
 }
+
+int
+store_set_wal_autocheckpoint(struct store *s, int pages)
+{
+	return sqlite3_wal_autocheckpoint(s->db, pages) == SQLITE_OK ? 0 : -1;
+}

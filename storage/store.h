@@ -150,4 +150,12 @@ struct store_feed_note {
 int store_list_feed_notes(struct store *s, struct store_feed_note **out, size_t *n);
 void store_feed_notes_free(struct store_feed_note *notes, size_t n);
 
+/*
+ * Checkpoint the WAL every `pages` pages (SQLite's default is 1000).  A
+ * poll of thousands of feeds commits thousands of small transactions; each
+ * checkpoint costs an fdatasync and rewrites pages that the next commits
+ * change again.  Returns 0, or -1.
+ */
+int store_set_wal_autocheckpoint(struct store *s, int pages);
+
 #endif
