@@ -106,8 +106,8 @@ static const struct {
 	{"max_body", 1024, 1ULL << 30},
 	{"max_connections", 1, 10000},
 	{"host_connections", 1, 1000},
-	{"host_delay", 0, 3600 * 1000},
-	{"start_spread", 0, 24 * 3600 * 1000},
+	{"host_delay", 0, 3600ULL * 1000},
+	{"start_spread", 0, 24ULL * 3600 * 1000},
 };
 
 struct conf_ctx {
@@ -519,8 +519,8 @@ conf_parse_number(enum conf_type type, const char *s, unsigned long long *out)
 		const char *unit;
 		unsigned long long mult;
 	} units[] = {
-		{T_SIZE, "", 1}, {T_SIZE, "k", 1024}, {T_SIZE, "M", 1024 * 1024},
-		{T_SIZE, "G", 1024 * 1024 * 1024}, {T_MSEC, "ms", 1}, {T_MSEC, "s", 1000},
+		{T_SIZE, "", 1}, {T_SIZE, "k", 1024}, {T_SIZE, "M", 1024ULL * 1024},
+		{T_SIZE, "G", 1024ULL * 1024 * 1024}, {T_MSEC, "ms", 1}, {T_MSEC, "s", 1000},
 		{T_MSEC, "", 1000}, {T_MSEC, "m", 60000}, {T_MSEC, "h", 3600000}, {T_COUNT, "", 1},
 	};
 	unsigned long long n;

@@ -96,7 +96,7 @@ struct sched {
 	const struct conf *conf;
 	struct sched_feed *feeds;
 	size_t nfeeds;
-	struct sched_host **buckets;
+	struct sched_host **buckets; /* hash table of hosts, chained */
 	size_t nbuckets;
 	struct sched_host *starved_head, *starved_tail;
 	unsigned active;
@@ -195,7 +195,7 @@ sched_next_poll(const struct sched_plan *p)
 
 		gmtime_r(&u, &tm);
 		if (!(p->skip_hours & (1u << tm.tm_hour)) && !(p->skip_days & (1u << tm.tm_wday)))
-			return i == 0 ? t : u - tm.tm_min * 60 - tm.tm_sec; /* the hour's start */
+			return i == 0 ? t : u - (time_t)tm.tm_min * 60 - tm.tm_sec; /* the hour's start */
 	}
 	return t;
 }
@@ -414,7 +414,7 @@ sched_new(struct event_base *base, struct fetcher *fetcher, struct store *store,
 	free(urls);
 	for (s->nbuckets = 16; s->nbuckets < 2 * conf->nfeeds; s->nbuckets *= 2)
 		;
-	s->buckets = xcalloc(s->nbuckets, sizeof *s->buckets);
+	s->buckets = xcalloc(s->nbuckets, sizeof(struct sched_host *));
 	s->feeds = xcalloc(conf->nfeeds, sizeof *s->feeds);
 	if ((s->flush_timer = evtimer_new(base, sched_on_flush_timer, s)) == NULL)
 		fatalx("evtimer_new failed");

@@ -217,13 +217,14 @@ fetch_unlink(struct fetch *fx)
 static void
 fetch_forget_headers(struct fetch *fx)
 {
-	char **slots[] = {&fx->etag, &fx->last_modified, &fx->cache_control, &fx->expires,
-		&fx->date, &fx->retry_after};
-
-	for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
-		free(*slots[i]);
-		*slots[i] = NULL;
-	}
+	free(fx->etag);
+	free(fx->last_modified);
+	free(fx->cache_control);
+	free(fx->expires);
+	free(fx->date);
+	free(fx->retry_after);
+	fx->etag = fx->last_modified = fx->cache_control = NULL;
+	fx->expires = fx->date = fx->retry_after = NULL;
 }
 
 static void

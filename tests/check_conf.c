@@ -114,14 +114,14 @@ START_TEST(test_fetch_keys)
 
 	ck_assert_msg(conf != NULL, "%s", errs.n > 0 ? errs.msgs[0] : "");
 	ck_assert_uint_eq(conf->min_interval, 300);
-	ck_assert_uint_eq(conf->max_interval, 12 * 3600);
+	ck_assert_uint_eq(conf->max_interval, 43200);
 	ck_assert(conf->adaptive);
 	ck_assert_uint_eq(conf->start_spread_ms, 0);
 	ck_assert_uint_eq(conf->connect_timeout, 10);
 	ck_assert_uint_eq(conf->timeout, 60);
 	ck_assert_uint_eq(conf->low_speed_time, 20);
 	ck_assert_uint_eq(conf->low_speed_limit, 1024);
-	ck_assert_uint_eq(conf->max_body, 2 * 1024 * 1024);
+	ck_assert_uint_eq(conf->max_body, 2ULL * 1024 * 1024);
 	ck_assert_uint_eq(conf->max_connections, 100);
 	ck_assert_uint_eq(conf->host_connections, 4);
 	ck_assert_uint_eq(conf->host_delay_ms, 250);
@@ -134,7 +134,7 @@ START_TEST(test_fetch_keys)
 	ck_assert_uint_eq(conf->min_interval, 60);
 	ck_assert_uint_eq(conf->max_interval, 86400);
 	ck_assert(!conf->adaptive);
-	ck_assert_uint_eq(conf->max_body, 16 * 1024 * 1024);
+	ck_assert_uint_eq(conf->max_body, 16ULL * 1024 * 1024);
 	ck_assert_uint_eq(conf->host_connections, 2);
 	ck_assert_uint_eq(conf->host_delay_ms, 1000);
 	ck_assert_uint_eq(conf->start_spread_ms, 300000);

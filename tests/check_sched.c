@@ -63,7 +63,7 @@ START_TEST(test_server_and_feed_hints)
 	p.update_period = 21600;
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 21600);
 	/* ... up to max_interval */
-	p.max_age = 10 * 86400;
+	p.max_age = 10L * 86400;
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 86400);
 }
 END_TEST
@@ -81,9 +81,9 @@ START_TEST(test_backoff_doubles_and_caps)
 	p.failures = 40;
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 86400);
 	/* a feed polled less often than max_interval is never polled more often on failure */
-	p = plan(2 * 86400);
+	p = plan(2U * 86400);
 	p.failures = 3;
-	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 2 * 86400);
+	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 2L * 86400);
 	/* failures ignore the feed's hints: they came with the last good answer */
 	p = plan(600);
 	p.failures = 1;
@@ -101,7 +101,7 @@ START_TEST(test_retry_after)
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 7200);
 	p.retry_after = 30;
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 600);
-	p.retry_after = 30 * 86400;
+	p.retry_after = 30L * 86400;
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 86400);
 }
 END_TEST
@@ -113,10 +113,10 @@ START_TEST(test_skip_hours_and_days)
 	p.skip_hours = 1u << 10;
 	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 3600); /* 11:00 */
 	p.skip_hours = (1u << 10) | (1u << 11);
-	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 2 * 3600);
+	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 2L * 3600);
 	p.skip_hours = 0;
 	p.skip_days = 1u << 1; /* Monday */
-	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 14 * 3600); /* Tuesday 00:00 */
+	ck_assert_int_eq(sched_next_poll(&p), MONDAY_10H + 14L * 3600); /* Tuesday 00:00 */
 	/* a feed that skips every hour cannot mean it: its hint is ignored */
 	p.skip_days = 0;
 	p.skip_hours = 0xffffff;

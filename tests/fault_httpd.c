@@ -44,12 +44,13 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#define ZLIB_CONST /* next_in is const */
 #include <zlib.h>
 
 #define REQ_MAX	   16384
 #define BIG_TOTAL  ((size_t)64 * 1024 * 1024)
 #define BIG_CHUNK  65536
-#define DRIP_MS	   100
+#define DRIP_MS	   100L
 
 static const char *root;
 static FILE *reqlog;
@@ -123,7 +124,7 @@ gzip(const void *in, size_t len, size_t repeat, size_t *outlen)
 	z.next_out = out;
 	z.avail_out = (uInt)cap;
 	for (size_t i = 0; i < repeat; i++) {
-		z.next_in = (Bytef *)(uintptr_t)in;
+		z.next_in = in;
 		z.avail_in = (uInt)len;
 		if (deflate(&z, Z_NO_FLUSH) != Z_OK || z.avail_in != 0)
 			abort();
@@ -261,7 +262,7 @@ serve(struct conn *c, char *path, const char *inm)
 {
 	char *query = strchr(path, '?');
 	char head[1200];
-	int code, hops, n = 0;
+	long code;
 
 	if (query != NULL)
 		*query++ = '\0';
@@ -269,21 +270,31 @@ serve(struct conn *c, char *path, const char *inm)
 		query = "";
 	if (strncmp(path, "/f/", 3) == 0)
 		return serve_file(c, path + 3, query, inm);
-	if (sscanf(path, "/r/%d/%d/%n", &code, &hops, &n) == 2 && n > 0) {
-		if (hops > 0)
-			snprintf(head, sizeof head, "Location: /r/%d/%d/%s\r\n", code, hops - 1, path + n);
-		else
-			snprintf(head, sizeof head, "Location: /%s\r\n", path + n);
-		send_whole(c, code, head, "", 0);
+	if (strncmp(path, "/r/", 3) == 0) {
+		char *end;
+		long hops;
+
+		code = strtol(path + 3, &end, 10);
+		hops = *end == '/' ? strtol(end + 1, &end, 10) : -1;
+		if (hops < 0 || *end != '/')
+			send_whole(c, 404, "", "not found\n", 10);
+		else {
+			if (hops > 0)
+				snprintf(head, sizeof head, "Location: /r/%ld/%ld/%s\r\n", code, hops - 1,
+				    end + 1);
+			else
+				snprintf(head, sizeof head, "Location: /%s\r\n", end + 1);
+			send_whole(c, (int)code, head, "", 0);
+		}
 	} else if (strcmp(path, "/loop") == 0)
 		send_whole(c, 302, "Location: /loop\r\n", "", 0);
 	else if (strcmp(path, "/tofile") == 0)
 		send_whole(c, 302, "Location: file:///etc/passwd\r\n", "", 0);
-	else if (sscanf(path, "/s/%d", &code) == 1) {
+	else if (strncmp(path, "/s/", 3) == 0 && (code = strtol(path + 3, NULL, 10)) >= 100) {
 		head[0] = '\0';
 		if (strncmp(query, "retry=", 6) == 0)
 			snprintf(head, sizeof head, "Retry-After: %ld\r\n", strtol(query + 6, NULL, 10));
-		send_whole(c, code, head, "error\n", 6);
+		send_whole(c, (int)code, head, "error\n", 6);
 	} else if (strncmp(path, "/drip/", 6) == 0)
 		serve_drip(c, path + 6, query);
 	else if (strcmp(path, "/hang") == 0)
@@ -343,7 +354,6 @@ on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	char req[REQ_MAX], path[2048], inm[256], host[256];
-	const char *enc;
 	size_t len;
 
 	if (end.pos < 0) {
@@ -364,6 +374,7 @@ on_read(struct bufferevent *bev, void *arg)
 		inm[0] = '\0';
 	{
 		char logpath[2048];
+		const char *enc;
 
 		snprintf(logpath, sizeof logpath, "%s", path);
 		enc = serve(c, path, inm[0] != '\0' ? inm : NULL);
