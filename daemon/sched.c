@@ -17,9 +17,11 @@
  * What a 304 costs: no parse and no SQL.  Its new times (last fetch, next
  * poll) are kept in memory and written for all such feeds in one
  * transaction every SCHED_FLUSH_EVERY seconds and at shutdown, so a
- * restart still finds each feed's planned poll.  A 304 is written at once
- * only when the row must change for people or for the next request: the
- * feed was failing (its error must go), or the server sent new validators.
+ * restart still finds each feed's planned poll (after a crash, feeds whose
+ * times were not written yet are overdue, and start within start_spread).
+ * A 304 is written at once only when the row must change for people or for
+ * the next request: the feed was failing (its error must go), the server
+ * sent new validators, or permanent redirects are moving the feed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -806,51 +808,26 @@ sched_learn(struct sched_feed *sf, time_t now)
 	}
 }
 
+/*
+ * Write a fetch's outcome (its times are in sf->touch): nothing now for a
+ * plain 304 (see the top of this file), else one transaction with its
+ * items, validators and error.
+ */
 static void
-sched_record(struct sched_feed *sf, const struct fetch_result *res)
+sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *error,
+    bool changed, int failures_before)
 {
-	struct sched *s = sf->s;
 	struct store_fetch sfx;
 	struct store_fetch_stats stats;
-	char err[512], why[512];
-	const char *error = NULL;
-	bool ok, changed;
-	int failures_before = sf->poll.failures;
+	char err[512];
+	bool ok = error == NULL;
 
 	memset(&sfx, 0, sizeof sfx);
 	sfx.feed_id = sf->id;
-	sfx.fetched_at = time(NULL);
+	sfx.fetched_at = sf->touch.fetched_at;
+	sfx.next_poll = sf->touch.next_poll;
 	sfx.http_status = res->http_status;
 	sfx.not_modified = res->status == FETCH_NOT_MODIFIED;
-	if (res->status == FETCH_OK)
-		error = sched_finish_parse(sf);
-	else if (res->status != FETCH_NOT_MODIFIED)
-		error = sched_fetch_error(sf, res, why, sizeof why);
-	ok = error == NULL;
-	sf->poll.failures = ok ? 0 : sf->poll.failures + 1;
-	if (ok) {
-		sched_follow_move(sf, res);
-		sched_relax_host(sf->host);
-		if (res->status == FETCH_OK)
-			sched_learn(sf, sfx.fetched_at);
-	} else if (res->http_status == 429 || res->http_status == 503)
-		sched_slow_host(sf->host, res->retry_after);
-	if (res->http_status == 410) {
-		free(sf->poll.gone_url);
-		sf->poll.gone_url = xstrdup(sched_url(sf));
-	}
-	sfx.next_poll = sched_gone(sf) ? 0 : sched_plan_next(sf, res, sfx.fetched_at);
-	sched_log_error(sf, error);
-
-	changed = false;
-	if (ok) {
-		changed |= sched_keep_validator(&sf->etag, res->etag, !sfx.not_modified);
-		changed |= sched_keep_validator(&sf->last_modified, res->last_modified,
-		    !sfx.not_modified);
-	}
-	sf->touch.fetched_at = sfx.fetched_at;
-	sf->touch.next_poll = sfx.next_poll;
-	sf->touch.http_status = res->http_status;
 	if (sfx.not_modified && !changed && !sf->row_has_error && failures_before == 0) {
 		sf->dirty = true; /* the cheap path: written with the next flush */
 		log_info("feed %s: not modified", sf->cf->name);
@@ -864,19 +841,55 @@ sched_record(struct sched_feed *sf, const struct fetch_result *res)
 		sfx.nitems = sf->nitems;
 		sfx.info = parse_feed_info(sf->parser);
 	}
-	if (store_commit_fetch(s->store, &sfx, &stats, err, sizeof err) != 0) {
+	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0) {
 		log_warnx("feed %s: not stored: %s", sf->cf->name, err);
 		return;
 	}
 	sf->dirty = false;
 	sf->row_has_error = !ok;
 	if (failures_before != sf->poll.failures || res->http_status == 410)
-		store_feed_poll_save(s->store, sf->id, &sf->poll);
+		store_feed_poll_save(sf->s->store, sf->id, &sf->poll);
 	if (ok && sfx.not_modified)
 		log_info("feed %s: not modified", sf->cf->name);
 	else if (ok)
 		log_info("feed %s: %zu items (%zu new, %zu updated)", sf->cf->name, sfx.nitems,
 		    stats.added, stats.updated);
+}
+
+/* What a fetch's result means for the feed, its host and its next poll; then write it. */
+static void
+sched_record(struct sched_feed *sf, const struct fetch_result *res)
+{
+	char why[512];
+	const char *error = NULL;
+	bool changed = false;
+	int failures_before = sf->poll.failures;
+	time_t now = time(NULL);
+
+	if (res->status == FETCH_OK)
+		error = sched_finish_parse(sf);
+	else if (res->status != FETCH_NOT_MODIFIED)
+		error = sched_fetch_error(sf, res, why, sizeof why);
+	sf->poll.failures = error == NULL ? 0 : sf->poll.failures + 1;
+	if (error == NULL) {
+		sched_follow_move(sf, res);
+		sched_relax_host(sf->host);
+		if (res->status == FETCH_OK)
+			sched_learn(sf, now);
+		changed |= sched_keep_validator(&sf->etag, res->etag, res->status == FETCH_OK);
+		changed |= sched_keep_validator(&sf->last_modified, res->last_modified,
+		    res->status == FETCH_OK);
+	} else if (res->http_status == 429 || res->http_status == 503)
+		sched_slow_host(sf->host, res->retry_after);
+	if (res->http_status == 410) {
+		free(sf->poll.gone_url);
+		sf->poll.gone_url = xstrdup(sched_url(sf));
+	}
+	sched_log_error(sf, error);
+	sf->touch.fetched_at = now;
+	sf->touch.next_poll = sched_gone(sf) ? 0 : sched_plan_next(sf, res, now);
+	sf->touch.http_status = res->http_status;
+	sched_write(sf, res, error, changed, failures_before);
 }
 
 static void

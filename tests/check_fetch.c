@@ -520,33 +520,59 @@ START_TEST(test_host_spacing)
 }
 END_TEST
 
-START_TEST(test_slow_drip)
+/*
+ * One faulty feed `name` at `path` (on 127.0.0.1) beside the good one, with
+ * the global keys `extra`: its stored error holds `want`, it stored no
+ * items, and the good feed was stored; when `slow`, before the fault ended.
+ */
+static void
+check_fault(const char *name, const char *path, const char *extra, const char *want, bool slow)
 {
-	char *a = feed("drip", "127.0.0.1", "drip/feeds/rss2-basic.xml");
+	char *a = feed(name, "127.0.0.1", path);
 	char *err = NULL;
 
-	write_conf("low_speed_limit = 1k\n", a);
+	write_conf(extra, a);
 	ck_assert_int_eq(run_once(&err), 0);
-	assert_error("drip", "too slow");
-	ck_assert_int_eq(row("drip").items, 0);
+	assert_error(name, want);
+	ck_assert_int_eq(row(name).items, 0);
 	assert_good_fetched();
-	assert_good_first(err, "drip");
+	if (slow)
+		assert_good_first(err, name);
 	free(err), free(a);
+}
+
+START_TEST(test_slow_drip)
+{
+	check_fault("drip", "drip/feeds/rss2-basic.xml", "low_speed_limit = 1k\n", "too slow", true);
 }
 END_TEST
 
 START_TEST(test_hang)
 {
-	char *a = feed("hang", "127.0.0.1", "hang");
+	/* low_speed_time is longer than the total timeout: this is the timeout's case */
+	check_fault("hang", "hang", "timeout = 1s\nlow_speed_time = 9s\n", "timed out", true);
+}
+END_TEST
+
+START_TEST(test_lying_length)
+{
+	check_fault("liar", "liar", "", "bytes remaining", false);
+}
+END_TEST
+
+START_TEST(test_refuse_private)
+{
+	char *a = feed("private", "127.0.0.1", "f/feeds/rss2-basic.xml");
 	char *err = NULL;
 
-	/* low_speed_time is longer than the total timeout: this is the timeout's case */
-	write_conf("timeout = 1s\nlow_speed_time = 9s\n", a);
+	/* every address here is loopback: the good feed is refused too, and nothing is asked */
+	write_conf("refuse_private = yes\n", a);
 	ck_assert_int_eq(run_once(&err), 0);
-	assert_error("hang", "timed out");
-	assert_good_fetched();
-	assert_good_first(err, "hang");
-	free(err), free(a);
+	free(err);
+	assert_error("private", "refused to connect to 127.0.0.1, a loopback address (refuse_private = yes)");
+	assert_error("good", "a loopback address (refuse_private = yes)");
+	ck_assert_int_eq(count_requests("/f/feeds/rss2-basic.xml"), 0);
+	free(a);
 }
 END_TEST
 
@@ -565,34 +591,6 @@ START_TEST(test_oversized_and_bomb)
 	ck_assert_int_eq(row("big").items, 0);
 	assert_good_fetched();
 	free(a), free(b), free(both);
-}
-END_TEST
-
-START_TEST(test_lying_length)
-{
-	char *a = feed("liar", "127.0.0.1", "liar");
-	char *err = NULL;
-
-	write_conf("", a);
-	ck_assert_int_eq(run_once(&err), 0);
-	free(err);
-	assert_error("liar", "bytes remaining");
-	assert_good_fetched();
-	free(a);
-}
-END_TEST
-
-START_TEST(test_refuse_private)
-{
-	char *a = feed("private", "127.0.0.1", "f/feeds/rss2-basic.xml");
-	char *err = NULL;
-
-	write_conf("refuse_private = yes\n", a);
-	ck_assert_int_eq(run_once(&err), 0);
-	free(err);
-	assert_error("private", "refused to connect to 127.0.0.1, a loopback address");
-	ck_assert_int_eq(count_requests("/f/feeds/rss2-basic.xml"), 0);
-	free(a);
 }
 END_TEST
 
