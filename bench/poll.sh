@@ -117,7 +117,7 @@ database = $work/feedmux-$1.db
 listen = $work/feedmux-$1.sock
 interval = 1h
 host_connections = 16
-max_connections = 16
+max_transfers = 16
 host_delay = 0
 EOF
 	for i in $(seq "$1"); do

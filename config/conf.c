@@ -45,7 +45,7 @@ enum conf_type {
 	T_LOGLEVEL,
 	T_URL,
 	T_LISTEN,
-	T_COUNT,    /* unsigned long long within [min, max] */
+	T_NUMBER,   /* a whole number (unsigned long long) within [min, max] */
 	T_SIZE,     /* bytes, with k, M or G (powers of 1024), within [min, max] */
 	T_MSEC,     /* a duration that may be 0 or in ms ("250ms", "2s"), within [min, max] ms */
 };
@@ -88,8 +88,8 @@ static const struct conf_key conf_keys[] = {
 	{SEC_GLOBAL, "low_speed_time", T_DURATION, G(low_speed_time), 0, false},
 	{SEC_GLOBAL, "low_speed_limit", T_SIZE, G(low_speed_limit), 0, false},
 	{SEC_GLOBAL, "max_body", T_SIZE, G(max_body), 0, false},
-	{SEC_GLOBAL, "max_connections", T_COUNT, G(max_connections), 0, false},
-	{SEC_GLOBAL, "host_connections", T_COUNT, G(host_connections), 0, false},
+	{SEC_GLOBAL, "max_transfers", T_NUMBER, G(max_transfers), 0, false},
+	{SEC_GLOBAL, "host_connections", T_NUMBER, G(host_connections), 0, false},
 	{SEC_GLOBAL, "host_delay", T_MSEC, G(host_delay_ms), 0, false},
 	{SEC_GLOBAL, "user_agent", T_STRING, G(user_agent), 0, false},
 	{SEC_GLOBAL, "refuse_private", T_BOOL, G(refuse_private), 0, false},
@@ -97,14 +97,14 @@ static const struct conf_key conf_keys[] = {
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
-/* Bounds of the numeric keys (T_COUNT, T_SIZE, T_MSEC), in their base unit (bytes, ms). */
+/* Bounds of the numeric keys (T_NUMBER, T_SIZE, T_MSEC), in their base unit (bytes, ms). */
 static const struct {
 	const char *name;
 	unsigned long long min, max;
 } conf_bounds[] = {
 	{"low_speed_limit", 0, 1ULL << 30},
 	{"max_body", 1024, 1ULL << 30},
-	{"max_connections", 1, 10000},
+	{"max_transfers", 1, 10000},
 	{"host_connections", 1, 1000},
 	{"host_delay", 0, 3600ULL * 1000},
 	{"start_spread", 0, 24ULL * 3600 * 1000},
@@ -509,7 +509,7 @@ conf_section_label(struct conf_ctx *ctx)
 
 /*
  * A number with an optional unit: T_SIZE takes k, M, G (powers of 1024), T_MSEC
- * takes ms, s, m, h; T_COUNT takes none.  Returns 0 and sets *out, or -1.
+ * takes ms, s, m, h; T_NUMBER takes none.  Returns 0 and sets *out, or -1.
  */
 static int
 conf_parse_number(enum conf_type type, const char *s, unsigned long long *out)
@@ -521,7 +521,7 @@ conf_parse_number(enum conf_type type, const char *s, unsigned long long *out)
 	} units[] = {
 		{T_SIZE, "", 1}, {T_SIZE, "k", 1024}, {T_SIZE, "M", 1024ULL * 1024},
 		{T_SIZE, "G", 1024ULL * 1024 * 1024}, {T_MSEC, "ms", 1}, {T_MSEC, "s", 1000},
-		{T_MSEC, "", 1000}, {T_MSEC, "m", 60000}, {T_MSEC, "h", 3600000}, {T_COUNT, "", 1},
+		{T_MSEC, "", 1000}, {T_MSEC, "m", 60000}, {T_MSEC, "h", 3600000}, {T_NUMBER, "", 1},
 	};
 	unsigned long long n;
 	char *end;
@@ -542,7 +542,7 @@ conf_parse_number(enum conf_type type, const char *s, unsigned long long *out)
 	return -1;
 }
 
-/* T_COUNT, T_SIZE, T_MSEC: parse, check the key's bounds, store. */
+/* T_NUMBER, T_SIZE, T_MSEC: parse, check the key's bounds, store. */
 static int
 conf_set_number(const struct conf_key *key, char *field, const char *value, const char **why)
 {
@@ -624,7 +624,7 @@ conf_set_value(struct conf_ctx *ctx, const struct conf_key *key, char *field, si
 		*(char **)field = url;
 		return 0;
 	}
-	case T_COUNT:
+	case T_NUMBER:
 	case T_SIZE:
 	case T_MSEC:
 		return conf_set_number(key, field, value, why);
@@ -742,7 +742,7 @@ conf_fetch_defaults(struct conf *conf)
 	conf->low_speed_time = 30;
 	conf->low_speed_limit = 64;
 	conf->max_body = 16ULL * 1024 * 1024;
-	conf->max_connections = 32;
+	conf->max_transfers = 32;
 	conf->host_connections = 2;
 	conf->host_delay_ms = 1000;
 	conf->start_spread_ms = 5 * 60 * 1000;

@@ -65,7 +65,7 @@ struct conf {
 	unsigned low_speed_time;      /* seconds under low_speed_limit before a transfer is dropped */
 	unsigned long long low_speed_limit; /* bytes per second */
 	unsigned long long max_body;  /* bytes of body, counted after decompression */
-	unsigned long long max_connections;  /* transfers at once, in all */
+	unsigned long long max_transfers;    /* transfers at once, in all */
 	unsigned long long host_connections; /* transfers at once to one host */
 	unsigned host_delay_ms;	      /* at least this long between two requests to one host */
 	unsigned start_spread_ms;     /* feeds with no planned poll start within this at startup */

@@ -150,7 +150,7 @@ daemon_fetch_limits(const struct conf *conf, struct fetch_limits *l)
 	l->low_speed_time = conf->low_speed_time;
 	l->low_speed_limit = (long)conf->low_speed_limit;
 	l->max_body = (size_t)conf->max_body;
-	l->max_total_connections = (long)conf->max_connections;
+	l->max_total_connections = (long)conf->max_transfers;
 	l->max_host_connections = (long)conf->host_connections;
 	l->user_agent = conf->user_agent;
 	l->refuse_private = conf->refuse_private;

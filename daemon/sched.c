@@ -9,7 +9,7 @@
  * Politeness: every feed belongs to the host of the URL it polls.  A due
  * feed waits in its host's queue until the host has a free connection
  * (host_connections), host_delay has passed since the host's last request
- * started, and the fetcher has a free slot (max_connections).  A 429 or a
+ * started, and the fetcher has a free slot (max_transfers).  A 429 or a
  * 503 doubles that host's spacing and holds it for Retry-After; the other
  * hosts go on.  One slow or hanging host holds at most host_connections
  * slots, so it cannot keep another host's feeds waiting.
@@ -324,7 +324,7 @@ sched_starve(struct sched_host *h)
 static void
 sched_feed_starved(struct sched *s)
 {
-	while (s->starved_head != NULL && s->active < s->conf->max_connections) {
+	while (s->starved_head != NULL && s->active < s->conf->max_transfers) {
 		struct sched_host *h = s->starved_head;
 
 		s->starved_head = h->snext;
@@ -941,7 +941,7 @@ sched_pump(struct sched_host *h)
 		struct sched_feed *sf = h->qhead;
 		int64_t now = sched_now_ms();
 
-		if (s->active >= s->conf->max_connections) {
+		if (s->active >= s->conf->max_transfers) {
 			sched_starve(h);
 			return;
 		}

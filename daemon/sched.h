@@ -4,7 +4,7 @@
  * The scheduler owns one timer per feed.  When it fires, the feed joins the
  * queue of its host; a host starts a transfer when it has a free connection
  * (host_connections), its spacing has passed (host_delay) and the fetcher has
- * a free slot (max_connections).  The body streams into a parser; the parsed
+ * a free slot (max_transfers).  The body streams into a parser; the parsed
  * items are collected and, when the transfer ends, written with the feed's
  * new state in one transaction.  A 304 writes nothing at once: its new times
  * are kept in memory and written in batches.

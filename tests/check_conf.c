@@ -122,7 +122,7 @@ START_TEST(test_fetch_keys)
 	ck_assert_uint_eq(conf->low_speed_time, 20);
 	ck_assert_uint_eq(conf->low_speed_limit, 1024);
 	ck_assert_uint_eq(conf->max_body, 2ULL * 1024 * 1024);
-	ck_assert_uint_eq(conf->max_connections, 100);
+	ck_assert_uint_eq(conf->max_transfers, 100);
 	ck_assert_uint_eq(conf->host_connections, 4);
 	ck_assert_uint_eq(conf->host_delay_ms, 250);
 	ck_assert_str_eq(conf->user_agent, "feedmux-test/1.0 (+https://example.org/bot)");
