@@ -40,6 +40,7 @@
 #define SCHED_FLUSH_EVERY      600   /* s: 304 times are written at most this late */
 #define SCHED_MOVE_CONFIRM     3     /* permanent redirects in a row that move a feed */
 #define SCHED_ADAPT_ITEMS      20    /* newest items the posting rate is taken from */
+#define SCHED_NEW_SPREAD_MS    10000 /* feeds never polled start within this, at most */
 #define SCHED_HOST_DELAY_MAX   300000 /* ms: a 429 doubles a host's spacing up to this */
 
 struct sched_host {
@@ -80,7 +81,8 @@ struct sched_feed {
 	bool row_has_error;	     /* the stored row shows an error: a success must clear it */
 	unsigned adaptive; /* seconds, from the posting rate; 0 when unknown */
 	struct sched_hints hints;
-	bool dirty; /* `touch` waits for the next flush */
+	bool polled_before; /* the store has a fetch of it */
+	bool dirty;	    /* `touch` waits for the next flush */
 	struct store_feed_touch touch;
 
 	/* The poll in flight, if any. */
@@ -384,6 +386,7 @@ sched_load_feed(struct sched *s, struct sched_feed *sf, size_t i, int64_t id)
 	sf->last_modified = st.last_modified;
 	sf->touch.feed_id = id;
 	sf->touch.next_poll = st.next_poll;
+	sf->polled_before = st.last_fetch > 0;
 	if (store_feed_poll_load(s->store, id, &sf->poll) != 0) {
 		log_warnx("database: cannot read the state of feed %s", sf->cf->name);
 		return -1;
@@ -552,9 +555,10 @@ sched_log_gone(const struct sched_feed *sf)
 
 /*
  * Arm every feed: one polled before waits for its planned time (at most
- * max_interval); a new or overdue one starts at a random point of its
- * interval, or of start_spread when that is shorter, so a restart does not
- * send every request at once.
+ * max_interval); an overdue one starts at a random point of its interval,
+ * or of start_spread when that is shorter, so a restart does not send every
+ * request at once; a new one within SCHED_NEW_SPREAD_MS, as whoever added
+ * it expects (the per-host queues keep that polite).
  */
 void
 sched_start(struct sched *s)
@@ -564,9 +568,14 @@ sched_start(struct sched *s)
 	for (size_t i = 0; i < s->nfeeds; i++) {
 		struct sched_feed *sf = &s->feeds[i];
 		time_t planned = sf->touch.next_poll;
-		int64_t spread = (int64_t)sf->cf->interval * 1000 < s->conf->start_spread_ms ?
-		    (int64_t)sf->cf->interval * 1000 : s->conf->start_spread_ms;
-		int64_t delay_ms = spread > 0 ? random() % spread : 0;
+		int64_t spread = (int64_t)sf->cf->interval * 1000;
+		int64_t delay_ms;
+
+		if (spread > s->conf->start_spread_ms)
+			spread = s->conf->start_spread_ms;
+		if (!sf->polled_before && spread > SCHED_NEW_SPREAD_MS)
+			spread = SCHED_NEW_SPREAD_MS;
+		delay_ms = spread > 0 ? random() % spread : 0;
 
 		if (sched_gone(sf)) {
 			sched_log_gone(sf);
@@ -777,7 +786,9 @@ sched_plan_next(struct sched_feed *sf, const struct fetch_result *res, time_t no
 	memset(&p, 0, sizeof p);
 	p.now = now;
 	p.interval = conf->adaptive && sf->adaptive > 0 ? sf->adaptive : sf->cf->interval;
-	p.min_interval = conf->min_interval;
+	/* what the operator wrote for this feed is honoured, even under min_interval */
+	p.min_interval = conf->min_interval < sf->cf->interval ? conf->min_interval :
+	    sf->cf->interval;
 	p.max_interval = conf->max_interval;
 	p.failures = sf->poll.failures;
 	p.retry_after = res->retry_after;

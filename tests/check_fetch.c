@@ -507,9 +507,14 @@ START_TEST(test_host_spacing)
 	free(err);
 	n = request_times("127.0.0.1", t, 8);
 	ck_assert_uint_eq(n, 4);
+	/*
+	 * Spacing runs from one request's start to the next; the server sees
+	 * each after its connection is made, which a loaded machine delays.
+	 */
 	for (size_t i = 1; i < n; i++)
-		ck_assert_msg(t[i] - t[i - 1] >= 290, "requests %zu and %zu %lld ms apart", i - 1, i,
+		ck_assert_msg(t[i] - t[i - 1] >= 150, "requests %zu and %zu %lld ms apart", i - 1, i,
 		    t[i] - t[i - 1]);
+	ck_assert_msg(t[3] - t[0] >= 800, "4 requests in %lld ms", t[3] - t[0]);
 	/* the other host did not wait its turn behind them */
 	ck_assert_uint_eq(request_times("localhost", local, 8), 1);
 	ck_assert(local[0] < t[3]);
