@@ -674,19 +674,31 @@ sched_log_error(struct sched_feed *sf, const char *error)
 	sf->last_error = xstrdup(error);
 }
 
-/* Replace a validator when the server sent one (a 304 need not repeat both). */
-static bool
-sched_keep_validator(char **slot, const char *sent, bool full)
+/*
+ * The validator to send next after a good answer: the one it carried; else,
+ * after a 304 (which need not repeat both), the one we had; after a full
+ * answer without one, none.
+ */
+static const char *
+sched_next_validator(const char *had, const char *sent, bool full)
 {
-	if (sent == NULL && !full)
-		return false;
-	if (sent != NULL && *slot != NULL && strcmp(sent, *slot) == 0)
-		return false;
-	if (sent == NULL && *slot == NULL)
-		return false;
+	return sent != NULL ? sent : full ? NULL : had;
+}
+
+static bool
+sched_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Make `to` the validator kept in *slot (only once what it belongs to is stored). */
+static void
+sched_set_validator(char **slot, const char *to)
+{
+	if (sched_same(*slot, to))
+		return;
 	free(*slot);
-	*slot = sent != NULL ? xstrdup(sent) : NULL;
-	return true;
+	*slot = to != NULL ? xstrdup(to) : NULL;
 }
 
 /*
@@ -826,12 +838,16 @@ sched_learn(struct sched_feed *sf, time_t now)
  */
 static void
 sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *error,
-    bool changed, int failures_before)
+    int failures_before)
 {
 	struct store_fetch sfx;
 	struct store_fetch_stats stats;
 	char err[512];
-	bool ok = error == NULL;
+	bool ok = error == NULL, full = res->status == FETCH_OK;
+	const char *etag = ok ? sched_next_validator(sf->etag, res->etag, full) : sf->etag;
+	const char *lm = ok ? sched_next_validator(sf->last_modified, res->last_modified, full) :
+	    sf->last_modified;
+	bool changed = !sched_same(etag, sf->etag) || !sched_same(lm, sf->last_modified);
 
 	memset(&sfx, 0, sizeof sfx);
 	sfx.feed_id = sf->id;
@@ -845,17 +861,20 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 		return;
 	}
 	sfx.error = error;
-	sfx.etag = sf->etag;
-	sfx.last_modified = sf->last_modified;
+	sfx.etag = etag;
+	sfx.last_modified = lm;
 	if (res->status == FETCH_OK && ok) {
 		sfx.items = sf->items;
 		sfx.nitems = sf->nitems;
 		sfx.info = parse_feed_info(sf->parser);
 	}
 	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0) {
+		/* the validators stay the old ones, so the next fetch brings what was lost */
 		log_warnx("feed %s: not stored: %s", sf->cf->name, err);
 		return;
 	}
+	sched_set_validator(&sf->etag, etag);
+	sched_set_validator(&sf->last_modified, lm);
 	sf->dirty = false;
 	sf->row_has_error = !ok;
 	if (failures_before != sf->poll.failures || res->http_status == 410)
@@ -873,7 +892,6 @@ sched_record(struct sched_feed *sf, const struct fetch_result *res)
 {
 	char why[512];
 	const char *error = NULL;
-	bool changed = false;
 	int failures_before = sf->poll.failures;
 	time_t now = time(NULL);
 
@@ -887,9 +905,6 @@ sched_record(struct sched_feed *sf, const struct fetch_result *res)
 		sched_relax_host(sf->host);
 		if (res->status == FETCH_OK)
 			sched_learn(sf, now);
-		changed |= sched_keep_validator(&sf->etag, res->etag, res->status == FETCH_OK);
-		changed |= sched_keep_validator(&sf->last_modified, res->last_modified,
-		    res->status == FETCH_OK);
 	} else if (res->http_status == 429 || res->http_status == 503)
 		sched_slow_host(sf->host, res->retry_after);
 	if (res->http_status == 410) {
@@ -900,7 +915,7 @@ sched_record(struct sched_feed *sf, const struct fetch_result *res)
 	sf->touch.fetched_at = now;
 	sf->touch.next_poll = sched_gone(sf) ? 0 : sched_plan_next(sf, res, now);
 	sf->touch.http_status = res->http_status;
-	sched_write(sf, res, error, changed, failures_before);
+	sched_write(sf, res, error, failures_before);
 }
 
 static void
