@@ -16,7 +16,7 @@
  *	/drip/FILE	the file, one byte every 100 ms; ?after=N: N bytes, then nothing
  *	/hang		reads the request and never answers
  *	/big		an endless feed (64 MB), no Content-Length
- *	/bomb		64 MB of blanks inside a feed, gzip-encoded to about 64 kB
+ *	/bomb		16 MB of blanks, gzip-encoded to about 16 kB (made at startup)
  *	/liar		Content-Length: 100000, then 60 bytes and the end of the connection
  *
  * Every response closes its connection.  When LOG is given, one line per
@@ -50,13 +50,14 @@
 #define REQ_MAX	   16384
 #define BIG_TOTAL  ((size_t)64 * 1024 * 1024)
 #define BIG_CHUNK  65536
+#define BOMB_TOTAL ((size_t)16 * 1024 * 1024)
 #define DRIP_MS	   100L
 
 static const char *root;
 static FILE *reqlog;
 static struct event_base *base;
 static struct timespec started;
-static unsigned char *bomb; /* made on first use */
+static unsigned char *bomb; /* made at startup */
 static size_t bomb_len;
 
 struct conn {
@@ -307,12 +308,6 @@ serve(struct conn *c, char *path, const char *inm)
 		evbuffer_add(bufferevent_get_output(c->bev), start, sizeof start - 1);
 		big_more(c);
 	} else if (strcmp(path, "/bomb") == 0) {
-		if (bomb == NULL) {
-			char fill[4096];
-
-			memset(fill, ' ', sizeof fill);
-			bomb = gzip(fill, sizeof fill, BIG_TOTAL / sizeof fill, &bomb_len);
-		}
 		send_whole(c, 200, "Content-Type: application/xml\r\nContent-Encoding: gzip\r\n",
 		    bomb, bomb_len);
 		return "gzip";
@@ -446,6 +441,13 @@ main(int argc, char *argv[])
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &started);
+	{
+		/* made before we listen, so that a loaded machine cannot make /bomb slow */
+		char fill[4096];
+
+		memset(fill, ' ', sizeof fill);
+		bomb = gzip(fill, sizeof fill, BOMB_TOTAL / sizeof fill, &bomb_len);
+	}
 	root = argv[1];
 	if (argc == 3 && (reqlog = fopen(argv[2], "a")) == NULL) {
 		perror(argv[2]);
