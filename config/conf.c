@@ -46,8 +46,11 @@ enum conf_type {
 	T_LOGLEVEL,
 	T_URL,
 	T_LISTEN,
-	T_COUNT, /* a whole number, 0 to UINT_MAX */
-	T_MODE,	 /* octal file permissions, 0 to 0777 */
+	T_COUNT,    /* a whole number stored as unsigned, within [min, max] */
+	T_MODE,	    /* octal file permissions, 0 to 0777 */
+	T_NUMBER,   /* a whole number (unsigned long long) within [min, max] */
+	T_SIZE,     /* bytes, with k, M or G (powers of 1024), within [min, max] */
+	T_MSEC,     /* a duration that may be 0 or in ms ("250ms", "2s"), within [min, max] ms */
 };
 
 /*
@@ -91,8 +94,35 @@ static const struct conf_key conf_keys[] = {
 	{SEC_OUTPUT, "exclude", T_LIST, O(exclude), O(nexclude), true},
 	{SEC_GLOBAL, "max_connections", T_COUNT, G(max_connections), 0, false},
 	{SEC_GLOBAL, "heartbeat", T_DURATION, G(heartbeat), 0, true},
+	{SEC_GLOBAL, "min_interval", T_DURATION, G(min_interval), 0, true},
+	{SEC_GLOBAL, "max_interval", T_DURATION, G(max_interval), 0, true},
+	{SEC_GLOBAL, "adaptive", T_BOOL, G(adaptive), 0, true},
+	{SEC_GLOBAL, "connect_timeout", T_DURATION, G(connect_timeout), 0, false},
+	{SEC_GLOBAL, "timeout", T_DURATION, G(timeout), 0, false},
+	{SEC_GLOBAL, "low_speed_time", T_DURATION, G(low_speed_time), 0, false},
+	{SEC_GLOBAL, "low_speed_limit", T_SIZE, G(low_speed_limit), 0, false},
+	{SEC_GLOBAL, "max_body", T_SIZE, G(max_body), 0, false},
+	{SEC_GLOBAL, "max_transfers", T_NUMBER, G(max_transfers), 0, false},
+	{SEC_GLOBAL, "host_connections", T_NUMBER, G(host_connections), 0, false},
+	{SEC_GLOBAL, "host_delay", T_MSEC, G(host_delay_ms), 0, false},
+	{SEC_GLOBAL, "user_agent", T_STRING, G(user_agent), 0, false},
+	{SEC_GLOBAL, "refuse_private", T_BOOL, G(refuse_private), 0, false},
+	{SEC_GLOBAL, "start_spread", T_MSEC, G(start_spread_ms), 0, true},
 };
 #define CONF_NKEYS (sizeof conf_keys / sizeof conf_keys[0])
+
+/* Bounds of the numeric keys (T_COUNT, T_NUMBER, T_SIZE, T_MSEC), in their base unit (bytes, ms). */
+static const struct {
+	const char *name;
+	unsigned long long min, max;
+} conf_bounds[] = {
+	{"low_speed_limit", 0, 1ULL << 30},
+	{"max_body", 1024, 1ULL << 30},
+	{"max_transfers", 1, 10000},
+	{"host_connections", 1, 1000},
+	{"host_delay", 0, 3600ULL * 1000},
+	{"start_spread", 0, 24ULL * 3600 * 1000},
+};
 
 struct conf_ctx {
 	const char *path;
@@ -492,6 +522,73 @@ conf_section_label(struct conf_ctx *ctx)
 	}
 }
 
+/*
+ * A number with an optional unit: T_SIZE takes k, M, G (powers of 1024), T_MSEC
+ * takes ms, s, m, h; T_NUMBER and T_COUNT take none.  Returns 0 and sets *out, or -1.
+ */
+static int
+conf_parse_number(enum conf_type type, const char *s, unsigned long long *out)
+{
+	static const struct {
+		enum conf_type type;
+		const char *unit;
+		unsigned long long mult;
+	} units[] = {
+		{T_SIZE, "", 1}, {T_SIZE, "k", 1024}, {T_SIZE, "M", 1024ULL * 1024},
+		{T_SIZE, "G", 1024ULL * 1024 * 1024}, {T_MSEC, "ms", 1}, {T_MSEC, "s", 1000},
+		{T_MSEC, "", 1000}, {T_MSEC, "m", 60000}, {T_MSEC, "h", 3600000}, {T_NUMBER, "", 1},
+		{T_COUNT, "", 1},
+	};
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (units[i].type == type && strcmp(end, units[i].unit) == 0) {
+			if (n > ULLONG_MAX / units[i].mult)
+				return -1;
+			*out = n * units[i].mult;
+			return 0;
+		}
+	return -1;
+}
+
+/* T_COUNT, T_NUMBER, T_SIZE, T_MSEC: parse, check the key's bounds, store. */
+static int
+conf_set_number(const struct conf_key *key, char *field, const char *value, const char **why)
+{
+	static char msg[128];
+	unsigned long long n, min = 0, max = key->type == T_COUNT ? UINT_MAX : ULLONG_MAX;
+
+	for (size_t i = 0; i < sizeof conf_bounds / sizeof conf_bounds[0]; i++)
+		if (strcmp(conf_bounds[i].name, key->name) == 0) {
+			min = conf_bounds[i].min;
+			max = conf_bounds[i].max;
+		}
+	if (conf_parse_number(key->type, value, &n) != 0) {
+		*why = key->type == T_SIZE ? "expected a size in bytes, e.g. 512k or 16M" :
+		    key->type == T_MSEC	   ? "expected a duration, e.g. 250ms or 2s" :
+					     "expected a whole number";
+		return -1;
+	}
+	if (n < min || n > max) {
+		snprintf(msg, sizeof msg, "out of range (%llu to %llu%s)", min, max,
+		    key->type == T_SIZE ? " bytes" : key->type == T_MSEC ? " ms" : "");
+		*why = msg;
+		return -1;
+	}
+	if (key->type == T_MSEC || key->type == T_COUNT)
+		*(unsigned *)field = (unsigned)n;
+	else
+		*(unsigned long long *)field = n;
+	return 0;
+}
+
 /* Store one value of type `key->type` at `field`; 0 or -1 with *why set. */
 static int
 conf_set_value(struct conf_ctx *ctx, const struct conf_key *key, char *field, size_t *count,
@@ -543,6 +640,11 @@ conf_set_value(struct conf_ctx *ctx, const struct conf_key *key, char *field, si
 		*(char **)field = url;
 		return 0;
 	}
+	case T_COUNT:
+	case T_NUMBER:
+	case T_SIZE:
+	case T_MSEC:
+		return conf_set_number(key, field, value, why);
 	case T_LISTEN: {
 		char **words = NULL;
 		size_t nwords = 0;
@@ -564,17 +666,14 @@ conf_set_value(struct conf_ctx *ctx, const struct conf_key *key, char *field, si
 		free(words);
 		return rc;
 	}
-	case T_COUNT:
 	case T_MODE: {
 		char *end;
 		unsigned long n;
 
 		errno = 0;
-		n = strtoul(value, &end, key->type == T_MODE ? 8 : 10);
-		if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 ||
-		    n > (key->type == T_MODE ? 0777UL : UINT_MAX)) {
-			*why = key->type == T_MODE ? "expected octal permissions such as 0660" :
-			    "expected a whole number";
+		n = strtoul(value, &end, 8);
+		if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 || n > 0777UL) {
+			*why = "expected octal permissions such as 0660";
 			return -1;
 		}
 		*(unsigned *)field = (unsigned)n;
@@ -664,6 +763,23 @@ conf_set_defaults(struct conf *conf)
 			conf->feeds[i].interval = conf->interval;
 }
 
+/* Fetching and scheduling defaults, set before reading so that 0 can be a value. */
+static void
+conf_fetch_defaults(struct conf *conf)
+{
+	conf->min_interval = 60;
+	conf->max_interval = 24 * 3600;
+	conf->connect_timeout = 30;
+	conf->timeout = 120;
+	conf->low_speed_time = 30;
+	conf->low_speed_limit = 64;
+	conf->max_body = 16ULL * 1024 * 1024;
+	conf->max_transfers = 32;
+	conf->host_connections = 2;
+	conf->host_delay_ms = 1000;
+	conf->start_spread_ms = 5 * 60 * 1000;
+}
+
 /* Put the errors of this load in line order (insertion sort: stable, and there are few). */
 static void
 conf_sort_errors(struct conf_ctx *ctx)
@@ -702,6 +818,7 @@ conf_load(const char *path, struct conf_errors *errs)
 	conf = xcalloc(1, sizeof *conf);
 	conf->path = xstrdup(path);
 	conf->log_level = LOG_LVL_INFO;
+	conf_fetch_defaults(conf);
 	ctx.conf = conf;
 	ctx.base_url = conf_base_url(path);
 
@@ -754,6 +871,7 @@ conf_free(struct conf *conf)
 	free(conf->listen);
 	free(conf->database);
 	free(conf->listen_group);
+	free(conf->user_agent);
 	free(conf->path);
 	free(conf);
 }

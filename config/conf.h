@@ -68,6 +68,22 @@ struct conf {
 	char *listen_group;   /* group of Unix sockets, or NULL: the daemon's */
 	unsigned max_connections; /* HTTP connections at once; 0: the default */
 	unsigned heartbeat;	  /* seconds between /events heartbeats; 0: the default */
+
+	/* Fetching and scheduling (README.md, "Fetching"). */
+	unsigned min_interval;	      /* seconds: no feed is polled more often, whatever it asks */
+	unsigned max_interval;	      /* seconds: cap of failure backoff, server hints and adaptation */
+	bool adaptive;		      /* poll at the feed's own posting rate, within those bounds */
+	unsigned connect_timeout;     /* seconds */
+	unsigned timeout;	      /* seconds for a whole transfer */
+	unsigned low_speed_time;      /* seconds under low_speed_limit before a transfer is dropped */
+	unsigned long long low_speed_limit; /* bytes per second */
+	unsigned long long max_body;  /* bytes of body, counted after decompression */
+	unsigned long long max_transfers;    /* transfers at once, in all */
+	unsigned long long host_connections; /* transfers at once to one host */
+	unsigned host_delay_ms;	      /* at least this long between two requests to one host */
+	unsigned start_spread_ms;     /* feeds with no planned poll start within this at startup */
+	char *user_agent;	      /* NULL: feedmux/VERSION (+FEEDMUX_URL) */
+	bool refuse_private;	      /* refuse loopback, private and link-local peers */
 };
 
 /* Messages, each "file:line: reason" (or "file: reason"), in file order. */

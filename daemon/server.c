@@ -130,11 +130,31 @@ srv_status_feed(const struct store_feed_status *f)
 	return o;
 }
 
+/*
+ * Beside a feed's row: "moved_to", the URL polled since permanent redirects
+ * moved the feed (its "url" is still the configured one), and "disabled"
+ * when it answered 410 Gone.  `notes` is in name order, as the feeds are.
+ */
+static void
+srv_status_note(json_t *o, const char *name, const struct store_feed_note *notes, size_t nnotes,
+    size_t *next)
+{
+	const struct store_feed_note *note = NULL;
+
+	while (*next < nnotes && strcmp(notes[*next].name, name) < 0)
+		(*next)++;
+	if (*next < nnotes && strcmp(notes[*next].name, name) == 0)
+		note = &notes[*next];
+	json_object_set_new(o, "moved_to", srv_json_string_or_null(note != NULL ? note->moved_to : NULL));
+	json_object_set_new(o, "disabled", json_boolean(note != NULL && note->gone));
+}
+
 static void
 srv_route_status(struct srv *srv, struct evhttp_request *req)
 {
 	struct store_feed_status *feeds = NULL;
-	size_t n = 0;
+	struct store_feed_note *notes = NULL;
+	size_t n = 0, nnotes = 0, next_note = 0;
 	json_t *root, *list;
 	char *text;
 
@@ -151,8 +171,15 @@ srv_route_status(struct srv *srv, struct evhttp_request *req)
 	json_object_set_new(root, "connections", json_integer((json_int_t)srv->nconns));
 	json_object_set_new(root, "subscribers", json_integer((json_int_t)srv->nsubs));
 	json_object_set_new(root, "renders", json_integer((json_int_t)srv->renders));
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, srv_status_feed(&feeds[i]));
+	if (store_list_feed_notes(srv->store, &notes, &nnotes) != 0)
+		nnotes = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = srv_status_feed(&feeds[i]);
+
+		srv_status_note(o, feeds[i].name, notes, nnotes, &next_note);
+		json_array_append_new(list, o);
+	}
+	store_feed_notes_free(notes, nnotes);
 	json_object_set_new(root, "feeds", list);
 	text = json_dumps(root, JSON_INDENT(2));
 	if (text == NULL)

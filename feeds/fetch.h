@@ -20,13 +20,20 @@ struct fetch;
 struct fetch_limits {
 	long connect_timeout; /* seconds */
 	long total_timeout;   /* seconds, the whole transfer */
+	long low_speed_time;  /* seconds under low_speed_limit before giving up (0: never) */
+	long low_speed_limit; /* bytes per second */
 	size_t max_body;      /* bytes after decompression */
-	long max_total_connections;
+	long max_total_connections; /* connections curl may open, in all and per host */
 	long max_host_connections;
-	const char *user_agent;
+	const char *user_agent; /* NULL: feedmux/VERSION (+FEEDMUX_URL) */
+	bool refuse_private;	/* refuse loopback, private, link-local... peers at connect time */
+	bool debug;		/* curl's own trace of each transfer, through log_debug */
 };
 
-/* Defaults a daemon can live with: 30 s to connect, 120 s in all, 16 MB of body. */
+/*
+ * Defaults a daemon can live with: 30 s to connect, 120 s in all, under 64
+ * bytes a second for 30 s is a stall, 16 MB of body.
+ */
 void fetch_limits_default(struct fetch_limits *limits);
 
 enum fetch_status {
@@ -46,6 +53,12 @@ struct fetch_result {
 	const char *last_modified;
 	const char *effective_url; /* after redirects */
 	size_t bytes;		   /* body bytes delivered, after decompression */
+
+	/* Hints of the final response, for the scheduler; -1 when absent. */
+	long max_age;	  /* Cache-Control max-age, else Expires minus Date, in seconds */
+	long retry_after; /* Retry-After (seconds, or an HTTP date turned into seconds) */
+	long redirects;	  /* redirects followed */
+	bool permanent;	  /* at least one redirect, and every one was permanent (301, 308) */
 };
 
 struct fetch_request {

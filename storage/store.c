@@ -172,6 +172,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX items_by_seq ON items(seq);"
 	"CREATE INDEX items_by_story ON items(story) WHERE story IS NOT NULL;"
 	"CREATE INDEX items_dups ON items(dup_of) WHERE dup_of IS NOT NULL;",
+	/* 2 -> 3: scheduling state kept across restarts (store_feed_poll_*). */
+	"ALTER TABLE feeds ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE feeds ADD COLUMN move_candidate TEXT;"
+	"ALTER TABLE feeds ADD COLUMN move_seen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE feeds ADD COLUMN moved_from TEXT;"
+	"ALTER TABLE feeds ADD COLUMN moved_url TEXT;"
+	"ALTER TABLE feeds ADD COLUMN gone_url TEXT;",
 };
 #define STORE_NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1191,4 +1198,151 @@ store_backfill_stories(struct store *s, char *err, size_t errlen)
 	sqlite3_finalize(rd);
 	sqlite3_finalize(wr);
 	return rc;
+}
+
+int
+store_feed_poll_load(struct store *s, int64_t feed_id, struct store_feed_poll *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT failures, moved_from, moved_url, gone_url, error IS NOT NULL,"
+		" move_candidate, move_seen FROM feeds WHERE id = ?1", -1, &st,
+		NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, feed_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->failures = sqlite3_column_int(st, 0);
+		out->moved_from = store_column_strdup(st, 1);
+		out->moved_url = store_column_strdup(st, 2);
+		out->gone_url = store_column_strdup(st, 3);
+		out->has_error = sqlite3_column_int(st, 4) != 0;
+		out->move_candidate = store_column_strdup(st, 5);
+		out->move_seen = sqlite3_column_int(st, 6);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_feed_poll_save(struct store *s, int64_t feed_id, const struct store_feed_poll *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"UPDATE feeds SET failures = ?2, moved_from = ?3, moved_url = ?4, gone_url = ?5,"
+		" move_candidate = ?6, move_seen = ?7 WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK) {
+		log_warnx("database: saving poll state: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, feed_id);
+	sqlite3_bind_int(st, 2, p->failures);
+	store_bind_text_or_null(st, 3, p->moved_from);
+	store_bind_text_or_null(st, 4, p->moved_url);
+	store_bind_text_or_null(st, 5, p->gone_url);
+	store_bind_text_or_null(st, 6, p->move_candidate);
+	sqlite3_bind_int(st, 7, p->move_seen);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		log_warnx("database: saving poll state: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+store_feed_poll_clear(struct store_feed_poll *p)
+{
+	free(p->move_candidate);
+	free(p->moved_from);
+	free(p->moved_url);
+	free(p->gone_url);
+	memset(p, 0, sizeof *p);
+}
+
+int
+store_touch_feeds(struct store *s, const struct store_feed_touch *t, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (store_step_done(store_stmt(s, ST_BEGIN)) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(s->db,
+		"UPDATE feeds SET last_fetch = ?2, next_poll = ?3, http_status = ?4 WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, t[i].feed_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)t[i].fetched_at);
+		store_bind_time_or_null(st, 3, t[i].next_poll);
+		sqlite3_bind_int64(st, 4, t[i].http_status);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+	}
+	rc = store_step_done(store_stmt(s, ST_COMMIT));
+out:
+	if (rc != 0) {
+		log_warnx("database: recording %zu fetches: %s", n, sqlite3_errmsg(s->db));
+		store_step_done(store_stmt(s, ST_ROLLBACK));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_list_feed_notes(struct store *s, struct store_feed_note **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct store_feed_note *notes = NULL;
+	size_t count = 0;
+	int rc;
+
+	/* A move or a 410 holds only while the config still names the URL it was seen for. */
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT name, moved, gone_url IS NOT NULL AND gone_url = coalesce(moved, url) FROM"
+		" (SELECT name, url, gone_url, CASE WHEN moved_from = url THEN moved_url END AS moved"
+		"  FROM feeds WHERE active AND (moved_url IS NOT NULL OR gone_url IS NOT NULL))"
+		" WHERE moved IS NOT NULL OR gone_url = coalesce(moved, url) ORDER BY name",
+		-1, &st, NULL) != SQLITE_OK) {
+		log_warnx("database: listing feed notes: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		notes = xreallocarray(notes, count + 1, sizeof *notes);
+		notes[count].name = store_column_strdup(st, 0);
+		notes[count].moved_to = store_column_strdup(st, 1);
+		notes[count++].gone = sqlite3_column_int(st, 2) != 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("database: listing feed notes: %s", sqlite3_errmsg(s->db));
+		store_feed_notes_free(notes, count);
+		return -1;
+	}
+	*out = notes;
+	*n = count;
+	return 0;
+}
+
+void
+store_feed_notes_free(struct store_feed_note *notes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(notes[i].name);
+		free(notes[i].moved_to);
+	}
+	free(notes);
+}
+
+int
+store_set_wal_autocheckpoint(struct store *s, int pages)
+{
+	return sqlite3_wal_autocheckpoint(s->db, pages) == SQLITE_OK ? 0 : -1;
 }

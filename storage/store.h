@@ -16,7 +16,7 @@
 #include "feeds/item.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 struct sqlite3;
@@ -165,5 +165,53 @@ int store_reclaim(struct store *s, unsigned pages);
 
 /* The SQLite handle, for tests and benchmarks that look underneath. */
 struct sqlite3 *store_sqlite(struct store *s);
+
+/*
+ * Scheduling state beside a feed (schema 3), read at startup and written
+ * only when it changes: a failure, a confirmed move, a 410.  Strings are
+ * owned by the struct (store_feed_poll_clear).
+ */
+struct store_feed_poll {
+	int failures;	  /* consecutive failed fetches, for backoff */
+	char *move_candidate; /* where permanent redirects led, move_seen fetches in a row */
+	int move_seen;
+	char *moved_from; /* the configured URL a permanent redirect replaced, or NULL */
+	char *moved_url;  /* the URL polled instead of it */
+	char *gone_url;	  /* a URL that answered 410 Gone: not polled again, or NULL */
+	bool has_error;	  /* read only: the row records an error (feeds.error) */
+};
+int store_feed_poll_load(struct store *s, int64_t feed_id, struct store_feed_poll *out);
+int store_feed_poll_save(struct store *s, int64_t feed_id, const struct store_feed_poll *p);
+void store_feed_poll_clear(struct store_feed_poll *p);
+
+/*
+ * A fetch that changed nothing but its time (a 304): the scheduler keeps
+ * these in memory and writes them in batches, n rows in one transaction.
+ */
+struct store_feed_touch {
+	int64_t feed_id;
+	time_t fetched_at;
+	time_t next_poll;
+	long http_status;
+};
+int store_touch_feeds(struct store *s, const struct store_feed_touch *t, size_t n);
+
+/* What /status says beside a feed's row: where it moved, whether it is gone. */
+struct store_feed_note {
+	char *name;
+	char *moved_to; /* the URL polled instead of the configured one, or NULL */
+	bool gone;	/* disabled by a 410 Gone */
+};
+/* Active feeds that moved or are gone, in name order (free with store_feed_notes_free). */
+int store_list_feed_notes(struct store *s, struct store_feed_note **out, size_t *n);
+void store_feed_notes_free(struct store_feed_note *notes, size_t n);
+
+/*
+ * Checkpoint the WAL every `pages` pages (SQLite's default is 1000).  A
+ * poll of thousands of feeds commits thousands of small transactions; each
+ * checkpoint costs an fdatasync and rewrites pages that the next commits
+ * change again.  Returns 0, or -1.
+ */
+int store_set_wal_autocheckpoint(struct store *s, int pages);
 
 #endif

@@ -107,6 +107,43 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+START_TEST(test_fetch_keys)
+{
+	struct conf_errors errs = {0};
+	struct conf *conf = conf_load(tu_data("conf/ok-fetch.conf"), &errs);
+
+	ck_assert_msg(conf != NULL, "%s", errs.n > 0 ? errs.msgs[0] : "");
+	ck_assert_uint_eq(conf->min_interval, 300);
+	ck_assert_uint_eq(conf->max_interval, 43200);
+	ck_assert(conf->adaptive);
+	ck_assert_uint_eq(conf->start_spread_ms, 0);
+	ck_assert_uint_eq(conf->connect_timeout, 10);
+	ck_assert_uint_eq(conf->timeout, 60);
+	ck_assert_uint_eq(conf->low_speed_time, 20);
+	ck_assert_uint_eq(conf->low_speed_limit, 1024);
+	ck_assert_uint_eq(conf->max_body, 2ULL * 1024 * 1024);
+	ck_assert_uint_eq(conf->max_transfers, 100);
+	ck_assert_uint_eq(conf->host_connections, 4);
+	ck_assert_uint_eq(conf->host_delay_ms, 250);
+	ck_assert_str_eq(conf->user_agent, "feedmux-test/1.0 (+https://example.org/bot)");
+	ck_assert(conf->refuse_private);
+	conf_free(conf);
+	/* and the defaults */
+	conf = conf_load(tu_data("conf/ok-minimal.conf"), &errs);
+	ck_assert_ptr_nonnull(conf);
+	ck_assert_uint_eq(conf->min_interval, 60);
+	ck_assert_uint_eq(conf->max_interval, 86400);
+	ck_assert(!conf->adaptive);
+	ck_assert_uint_eq(conf->max_body, 16ULL * 1024 * 1024);
+	ck_assert_uint_eq(conf->host_connections, 2);
+	ck_assert_uint_eq(conf->host_delay_ms, 1000);
+	ck_assert_uint_eq(conf->start_spread_ms, 300000);
+	ck_assert_ptr_null(conf->user_agent);
+	ck_assert(!conf->refuse_private);
+	conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_unreadable)
 {
 	struct conf_errors errs = {0};
@@ -178,6 +215,7 @@ main(void)
 	tcase_add_loop_test(tc, test_bad_file, 0, (int)bad_files.gl_pathc);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_fetch_keys);
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_durations);

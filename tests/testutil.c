@@ -259,28 +259,7 @@ tu_http_get(const char *sock, const char *path, char **body, size_t *len)
 pid_t
 tu_start_httpd(const char *dir, const char *log, int *port)
 {
-	char *argv[] = {FIXTURE_HTTPD, (char *)dir, (char *)log, NULL};
-	posix_spawn_file_actions_t fa;
-	char line[32] = "";
-	int pfd[2];
-	pid_t pid;
-	FILE *f;
-
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		fatal("pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		fatal("spawn %s", argv[0]);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	/* The server prints its port once it listens. */
-	f = fdopen(pfd[0], "r");
-	if (f == NULL || fgets(line, sizeof line, f) == NULL)
-		fatalx("fixture-httpd did not start");
-	fclose(f);
-	*port = (int)strtol(line, NULL, 10);
-	return pid;
+	return tu_start_server(FIXTURE_HTTPD, dir, log, port);
 }
 
 static void
@@ -321,4 +300,31 @@ tu_atom_valid(const char *xml, size_t len, char *why, size_t whylen)
 	xmlRelaxNGFreeParserCtxt(pctx);
 	snprintf(why, whylen, "%s", msg);
 	return rc == 0;
+}
+
+pid_t
+tu_start_server(const char *prog, const char *dir, const char *log, int *port)
+{
+	char *argv[] = {(char *)prog, (char *)dir, (char *)log, NULL};
+	posix_spawn_file_actions_t fa;
+	char line[32] = "";
+	int pfd[2];
+	pid_t pid;
+	FILE *f;
+
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		fatal("pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		fatal("spawn %s", argv[0]);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	/* The server prints its port once it listens. */
+	f = fdopen(pfd[0], "r");
+	if (f == NULL || fgets(line, sizeof line, f) == NULL)
+		fatalx("%s did not start", prog);
+	fclose(f);
+	*port = (int)strtol(line, NULL, 10);
+	return pid;
 }

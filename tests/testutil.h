@@ -48,6 +48,12 @@ long tu_http_get(const char *sock, const char *path, char **body, size_t *len);
  */
 pid_t tu_start_httpd(const char *dir, const char *log, int *port);
 
+/*
+ * Start a test server `prog` (fixture-httpd, fault-httpd: "PROG DIR [LOG]",
+ * printing its port when it listens); returns its port in *port.
+ */
+pid_t tu_start_server(const char *prog, const char *dir, const char *log, int *port);
+
 /* Validate `xml` against the RFC 4287 RELAX NG schema; on failure *why names the problem. */
 bool tu_atom_valid(const char *xml, size_t len, char *why, size_t whylen);
 
