@@ -92,6 +92,27 @@ START_TEST(test_full)
 }
 END_TEST
 
+START_TEST(test_storage_keys)
+{
+	struct conf_errors errs = {0};
+	struct conf *conf = conf_load(tu_data("conf/ok-storage.conf"), &errs);
+
+	ck_assert_msg(conf != NULL, "%s", errs.n > 0 ? errs.msgs[0] : "");
+	ck_assert_uint_eq(conf->keep, 30 * 86400);
+	ck_assert_uint_eq(conf->max_items, 5000);
+	ck_assert_uint_eq(conf->listen_mode, 0640);
+	ck_assert_str_eq(conf->listen_group, "feedreaders");
+	ck_assert_uint_eq(conf->max_connections, 200);
+	ck_assert_uint_eq(conf->heartbeat, 20);
+	ck_assert_uint_eq(conf->feeds[0].keep, 7 * 86400);
+	ck_assert_uint_eq(conf->feeds[0].max_items, 100);
+	ck_assert(!conf->feeds[0].merge);
+	ck_assert_uint_eq(conf->outputs[0].ninclude, 2);
+	ck_assert_str_eq(conf->outputs[0].exclude[0], "sponsored");
+	conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
 	struct conf_errors errs = {0};
@@ -215,6 +236,7 @@ main(void)
 	tcase_add_loop_test(tc, test_bad_file, 0, (int)bad_files.gl_pathc);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_storage_keys);
 	tcase_add_test(tc, test_fetch_keys);
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_all_errors_reported);
