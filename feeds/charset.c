@@ -1,0 +1,1103 @@
+/*
+ * charset.c: encoding detection, decoding to UTF-8 and lexical repair.
+ *
+ * Two stages run on each chunk.  Stage 1 decodes the document's encoding
+ * into valid UTF-8 (holding back a sequence that a chunk boundary splits).
+ * Stage 2 walks that UTF-8 with a small lexer (text, CDATA, comment, PI,
+ * DOCTYPE) and replaces what XML cannot carry; where it needs to see a few
+ * bytes past the end of the chunk (an entity reference, "<![CDATA[") it
+ * holds them back too.  Neither stage keeps more than a few bytes between
+ * chunks, so memory does not grow with the document.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "feeds/charset.h"
+
+#define CHARSET_SNIFF_MAX 1024 /* bytes held while looking for the XML declaration */
+#define CHARSET_REF_MAX	  40   /* the longest entity or character reference we accept */
+#define CHARSET_DECL_MAX  512  /* the longest XML declaration we rewrite */
+#define REPLACEMENT	  "\xEF\xBF\xBD"
+
+enum cs_kind {
+	K_UTF8,	 /* UTF-8, Windows-1252 where the bytes are not UTF-8 (an error) */
+	K_LATIN, /* US-ASCII, ISO-8859-1, Windows-1252: the same, and no error */
+	K_UTF16LE,
+	K_UTF16BE,
+	K_UTF32LE,
+	K_UTF32BE,
+	K_ICONV,
+};
+
+enum cs_lex {
+	LEX_START, /* before the first character that is not white space */
+	LEX_TEXT,  /* content and tags */
+	LEX_CDATA,
+	LEX_COMMENT,
+	LEX_PI,
+	LEX_DOCTYPE,
+	LEX_JSON,
+};
+
+struct charset {
+	bool decided;
+	enum cs_kind kind;
+	iconv_t cd;
+	char name[48];
+	char http[48]; /* the Content-Type's charset, or "" */
+	struct buf head; /* raw bytes held until the encoding is decided */
+
+	unsigned char held[8]; /* stage 1: a sequence split by the chunk boundary */
+	size_t nheld;
+	struct buf join; /* held bytes + the next chunk, when there are held bytes */
+	struct buf mid;	 /* stage 1 output, when it is not the input itself */
+
+	struct buf carry; /* stage 2: bytes held back for lookahead */
+	struct buf join2;
+	enum cs_lex lex;
+	int dtd_depth;
+	char dtd_quote;
+	struct buf lead; /* white space seen in LEX_START */
+
+	unsigned long line;
+	unsigned long line_offset; /* newlines dropped before the XML declaration */
+	char *error;
+	unsigned long error_line;
+};
+
+/* Windows-1252 at 0x80-0x9F; 0 where it has no character. */
+static const unsigned short cp1252[32] = {
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+	0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178};
+
+struct cs_alias {
+	const char *label;
+	const char *name; /* what we report, and hand to iconv */
+	enum cs_kind kind;
+};
+
+/*
+ * Labels we treat specially, or that iconv spells differently.  Anything else
+ * is tried with iconv as written and with '_' read as '-'.  GB2312 and GBK
+ * are read as their superset GB18030, as browsers do.
+ */
+static const struct cs_alias cs_aliases[] = {
+	{"utf-8", "utf-8", K_UTF8},
+	{"utf8", "utf-8", K_UTF8},
+	{"unicode-1-1-utf-8", "utf-8", K_UTF8},
+	{"us-ascii", "us-ascii", K_LATIN},
+	{"ascii", "us-ascii", K_LATIN},
+	{"ansi_x3.4-1968", "us-ascii", K_LATIN},
+	{"iso-8859-1", "iso-8859-1", K_LATIN},
+	{"iso8859-1", "iso-8859-1", K_LATIN},
+	{"iso_8859-1", "iso-8859-1", K_LATIN},
+	{"iso_8859-1:1987", "iso-8859-1", K_LATIN},
+	{"latin1", "iso-8859-1", K_LATIN},
+	{"latin-1", "iso-8859-1", K_LATIN},
+	{"l1", "iso-8859-1", K_LATIN},
+	{"cp819", "iso-8859-1", K_LATIN},
+	{"ibm819", "iso-8859-1", K_LATIN},
+	{"csisolatin1", "iso-8859-1", K_LATIN},
+	{"windows-1252", "windows-1252", K_LATIN},
+	{"cp1252", "windows-1252", K_LATIN},
+	{"x-cp1252", "windows-1252", K_LATIN},
+	{"ms-ansi", "windows-1252", K_LATIN},
+	{"utf-16", "utf-16", K_UTF16BE},
+	{"utf-16be", "utf-16be", K_UTF16BE},
+	{"utf-16le", "utf-16le", K_UTF16LE},
+	{"ucs-2", "utf-16", K_UTF16BE},
+	{"iso-10646-ucs-2", "utf-16", K_UTF16BE},
+	{"csunicode", "utf-16", K_UTF16BE},
+	{"unicode", "utf-16", K_UTF16BE},
+	{"utf-32", "utf-32", K_UTF32BE},
+	{"utf-32be", "utf-32be", K_UTF32BE},
+	{"utf-32le", "utf-32le", K_UTF32LE},
+	{"ucs-4", "utf-32", K_UTF32BE},
+	{"iso-10646-ucs-4", "utf-32", K_UTF32BE},
+	{"csucs4", "utf-32", K_UTF32BE},
+	{"gb2312", "gb18030", K_ICONV},
+	{"gbk", "gb18030", K_ICONV},
+	{"x-gbk", "gb18030", K_ICONV},
+	{"csgb2312", "gb18030", K_ICONV},
+	{"macroman", "macintosh", K_ICONV},
+	{"x-mac-roman", "macintosh", K_ICONV},
+	{"maccentraleurope", "mac-centraleurope", K_ICONV},
+	{"maclatin2", "mac-centraleurope", K_ICONV},
+	{"x-mac-ce", "mac-centraleurope", K_ICONV},
+	{"maciceland", "mac-is", K_ICONV},
+	{"maccyrillic", "mac-cyrillic", K_ICONV},
+	{"x-mac-cyrillic", "mac-cyrillic", K_ICONV},
+	{"cp-is", "ibm861", K_ICONV},
+	{"csibm861", "ibm861", K_ICONV},
+	{"x-sjis", "shift_jis", K_ICONV},
+	{"ks_c_5601-1987", "cp949", K_ICONV},
+	{"x-euc-jp", "euc-jp", K_ICONV},
+};
+
+unsigned
+charset_cp1252(unsigned char b)
+{
+	return b >= 0x80 && b <= 0x9F ? cp1252[b - 0x80] : 0;
+}
+
+void
+charset_put_utf8(struct buf *out, unsigned cp)
+{
+	char u[4];
+
+	if (cp < 0x80)
+		u[0] = (char)cp, buf_add(out, u, 1);
+	else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		buf_add(out, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		buf_add(out, u, 3);
+	} else {
+		u[0] = (char)(0xF0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		buf_add(out, u, 4);
+	}
+}
+
+static void
+cs_error(struct charset *cs, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+static void
+cs_error(struct charset *cs, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	if (cs->error != NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cs->error = xstrdup(msg);
+	cs->error_line = cs->line + cs->line_offset;
+}
+
+const char *
+charset_from_content_type(const char *ct, char *out, size_t outlen)
+{
+	const char *p;
+	size_t n = 0;
+
+	for (p = ct != NULL ? strchr(ct, ';') : NULL; p != NULL; p = strchr(p + 1, ';')) {
+		const char *q = p + 1;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncasecmp(q, "charset", 7) != 0)
+			continue;
+		q += 7;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q++ != '=')
+			continue;
+		while (*q == ' ' || *q == '\t' || *q == '"' || *q == '\'')
+			q++;
+		while (q[n] != '\0' && q[n] != ';' && q[n] != '"' && q[n] != '\'' && q[n] != ' ' &&
+		    n + 1 < outlen) {
+			out[n] = (char)tolower((unsigned char)q[n]);
+			n++;
+		}
+		out[n] = '\0';
+		return n > 0 ? out : NULL;
+	}
+	return NULL;
+}
+
+struct charset *
+charset_new(const char *content_type)
+{
+	struct charset *cs = xcalloc(1, sizeof *cs);
+
+	cs->cd = (iconv_t)-1;
+	cs->line = 1;
+	buf_init(&cs->head, 0);
+	buf_init(&cs->join, 0);
+	buf_init(&cs->mid, 0);
+	buf_init(&cs->carry, 0);
+	buf_init(&cs->join2, 0);
+	buf_init(&cs->lead, 0);
+	if (charset_from_content_type(content_type, cs->http, sizeof cs->http) == NULL)
+		cs->http[0] = '\0';
+	return cs;
+}
+
+void
+charset_free(struct charset *cs)
+{
+	if (cs == NULL)
+		return;
+	if (cs->cd != (iconv_t)-1)
+		iconv_close(cs->cd);
+	buf_free(&cs->head);
+	buf_free(&cs->join);
+	buf_free(&cs->mid);
+	buf_free(&cs->carry);
+	buf_free(&cs->join2);
+	buf_free(&cs->lead);
+	free(cs->error);
+	free(cs);
+}
+
+const char *
+charset_name(const struct charset *cs)
+{
+	return cs->decided ? cs->name : NULL;
+}
+
+bool
+charset_is_json(const struct charset *cs)
+{
+	return cs->lex == LEX_JSON;
+}
+
+const char *
+charset_error(const struct charset *cs, unsigned long *line)
+{
+	*line = cs->error_line;
+	return cs->error;
+}
+
+unsigned long
+charset_line(const struct charset *cs)
+{
+	return cs->line + cs->line_offset;
+}
+
+unsigned long
+charset_line_offset(const struct charset *cs)
+{
+	return cs->line_offset;
+}
+
+/* ---- choosing the encoding ---- */
+
+static bool
+cs_is_utf16_32(enum cs_kind k)
+{
+	return k == K_UTF16LE || k == K_UTF16BE || k == K_UTF32LE || k == K_UTF32BE;
+}
+
+/* Labels compare without case, and with '_' the same as '-'. */
+static bool
+cs_label_eq(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		char x = *a == '_' ? '-' : (char)tolower((unsigned char)*a);
+		char y = *b == '_' ? '-' : (char)tolower((unsigned char)*b);
+
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+/* Set the decoder for `label`; false when it is unknown. */
+static bool
+cs_use(struct charset *cs, const char *label)
+{
+	char norm[48];
+	size_t i;
+
+	for (i = 0; label[i] != '\0' && i + 1 < sizeof norm; i++)
+		norm[i] = (char)tolower((unsigned char)label[i]);
+	norm[i] = '\0';
+	for (i = 0; i < sizeof cs_aliases / sizeof cs_aliases[0]; i++) {
+		if (!cs_label_eq(norm, cs_aliases[i].label))
+			continue;
+		snprintf(cs->name, sizeof cs->name, "%s", cs_aliases[i].name);
+		cs->kind = cs_aliases[i].kind;
+		if (cs->kind == K_ICONV && (cs->cd = iconv_open("UTF-8", cs->name)) == (iconv_t)-1)
+			return false;
+		return true;
+	}
+	if ((cs->cd = iconv_open("UTF-8", norm)) == (iconv_t)-1) {
+		for (i = 0; norm[i] != '\0'; i++)
+			if (norm[i] == '_')
+				norm[i] = '-';
+		if ((cs->cd = iconv_open("UTF-8", norm)) == (iconv_t)-1)
+			return false;
+	}
+	snprintf(cs->name, sizeof cs->name, "%s", norm);
+	cs->kind = K_ICONV;
+	return true;
+}
+
+/* The encoding="..." of an XML declaration at the start of ASCII text `s`. */
+static const char *
+cs_decl_encoding(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i = 0, k = 0, end;
+	char quote;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	if (n - i < 5 || memcmp(s + i, "<?xml", 5) != 0)
+		return NULL;
+	for (end = i; end < n && s[end] != '>'; end++)
+		;
+	for (i += 5; i + 8 <= end; i++)
+		if (memcmp(s + i, "encoding", 8) == 0)
+			break;
+	if (i + 8 > end)
+		return NULL;
+	for (i += 8; i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n');
+	    i++)
+		;
+	if (i >= end || s[i++] != '=')
+		return NULL;
+	while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	if (i >= end || (s[i] != '"' && s[i] != '\''))
+		return NULL;
+	quote = s[i++];
+	while (i < end && s[i] != quote && k + 1 < outlen)
+		out[k++] = s[i++];
+	out[k] = '\0';
+	return k > 0 ? out : NULL;
+}
+
+/* Read the declaration of an EBCDIC document (it starts "<?xm" in code page 037). */
+static const char *
+cs_ebcdic_decl(const struct charset *cs, char *out, size_t outlen)
+{
+	char ascii[CHARSET_SNIFF_MAX + 1];
+	char *in = cs->head.data, *o = ascii;
+	size_t inleft = cs->head.len, oleft = sizeof ascii - 1;
+	iconv_t cd = iconv_open("UTF-8", "IBM037");
+
+	if (cd == (iconv_t)-1)
+		return NULL;
+	iconv(cd, &in, &inleft, &o, &oleft);
+	iconv_close(cd);
+	return cs_decl_encoding(ascii, (size_t)(o - ascii), out, outlen);
+}
+
+/* How many bytes of byte order mark the head starts with, setting the encoding. */
+static size_t
+cs_bom(struct charset *cs)
+{
+	static const struct {
+		const char *bom;
+		size_t len;
+		const char *name;
+		enum cs_kind kind;
+	} boms[] = {
+		{"\xEF\xBB\xBF", 3, "utf-8", K_UTF8},
+		{"\x00\x00\xFE\xFF", 4, "utf-32be", K_UTF32BE},
+		{"\xFF\xFE\x00\x00", 4, "utf-32le", K_UTF32LE},
+		{"\xFE\xFF", 2, "utf-16be", K_UTF16BE},
+		{"\xFF\xFE", 2, "utf-16le", K_UTF16LE},
+	};
+
+	for (size_t i = 0; i < sizeof boms / sizeof boms[0]; i++) {
+		if (cs->head.len < boms[i].len || memcmp(cs->head.data, boms[i].bom, boms[i].len) != 0)
+			continue;
+		snprintf(cs->name, sizeof cs->name, "%s", boms[i].name);
+		cs->kind = boms[i].kind;
+		return boms[i].len;
+	}
+	return 0;
+}
+
+/* UTF-16 or UTF-32 without a BOM, seen from the first "<" and its neighbours. */
+static bool
+cs_pattern(struct charset *cs)
+{
+	const unsigned char *h = (const unsigned char *)cs->head.data;
+	const char *name = NULL;
+
+	if (cs->head.len < 4)
+		return false;
+	if (h[0] == 0 && h[1] == 0 && h[2] == 0 && h[3] != 0)
+		name = "utf-32be", cs->kind = K_UTF32BE;
+	else if (h[0] != 0 && h[1] == 0 && h[2] == 0 && h[3] == 0)
+		name = "utf-32le", cs->kind = K_UTF32LE;
+	else if (h[0] == 0 && h[1] != 0 && h[2] == 0 && h[3] != 0)
+		name = "utf-16be", cs->kind = K_UTF16BE;
+	else if (h[0] != 0 && h[1] == 0 && h[2] != 0 && h[3] == 0)
+		name = "utf-16le", cs->kind = K_UTF16LE;
+	if (name == NULL)
+		return false;
+	snprintf(cs->name, sizeof cs->name, "%s", name);
+	return true;
+}
+
+/* Whether the head holds enough to decide; true at the end of the document. */
+static bool
+cs_can_decide(const struct charset *cs, bool final)
+{
+	const char *h = cs->head.data;
+	size_t n = cs->head.len, i = 0;
+
+	if (final || n >= CHARSET_SNIFF_MAX)
+		return true;
+	if (n < 4)
+		return false;
+	if ((unsigned char)h[0] == 0x4C && (unsigned char)h[1] == 0x6F)
+		return memchr(h, 0x6E, n) != NULL; /* EBCDIC '>' */
+	while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+		i++;
+	if (n - i < 5)
+		return strncmp(h + i, "<?xml", n - i) != 0;
+	return memcmp(h + i, "<?xml", 5) != 0 || memchr(h + i, '>', n - i) != NULL;
+}
+
+/*
+ * Decide the encoding from what the head holds (RFC 7303 section 3): a BOM,
+ * else UTF-16/32 recognised by its zero bytes, else the HTTP charset, else
+ * the XML declaration, else UTF-8.  A label that names UTF-16 or UTF-32 on
+ * a document whose bytes are plainly ASCII is a mislabelling and ignored.
+ * Returns how many bytes of BOM to skip.
+ */
+static size_t
+cs_decide(struct charset *cs)
+{
+	const unsigned char *h = (const unsigned char *)cs->head.data;
+	char decl[48];
+	size_t skip;
+
+	cs->decided = true;
+	if ((skip = cs_bom(cs)) > 0 || cs_pattern(cs))
+		return skip;
+	if (cs->head.len >= 4 && h[0] == 0x4C && h[1] == 0x6F && h[2] == 0xA7 && h[3] == 0x94) {
+		if (cs_ebcdic_decl(cs, decl, sizeof decl) == NULL || !cs_use(cs, decl))
+			cs_use(cs, "ibm037");
+		return 0;
+	}
+	if (cs->http[0] != '\0') {
+		if (cs_use(cs, cs->http) && !cs_is_utf16_32(cs->kind))
+			return 0;
+		if (!cs_is_utf16_32(cs->kind))
+			cs_error(cs, "unknown charset \"%s\" (read as UTF-8)", cs->http);
+	}
+	if (cs_decl_encoding(cs->head.data, cs->head.len, decl, sizeof decl) != NULL) {
+		if (cs_use(cs, decl) && !cs_is_utf16_32(cs->kind))
+			return 0;
+		if (!cs_is_utf16_32(cs->kind))
+			cs_error(cs, "unknown encoding \"%s\" (read as UTF-8)", decl);
+	}
+	if (cs->cd != (iconv_t)-1) {
+		iconv_close(cs->cd);
+		cs->cd = (iconv_t)-1;
+	}
+	snprintf(cs->name, sizeof cs->name, "utf-8");
+	cs->kind = K_UTF8;
+	return 0;
+}
+
+/* ---- stage 1: decoding ---- */
+
+/* Length of the UTF-8 sequence at s: n > 0 valid, 0 invalid, -1 valid so far but cut short. */
+static int
+cs_utf8_seq(const unsigned char *s, size_t avail)
+{
+	unsigned c = s[0];
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (i >= avail)
+			return -1;
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	}
+	/* overlong forms, surrogates, and what lies above U+10FFFF */
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) ||
+	    (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return (int)n;
+}
+
+static void
+cs_hold(struct charset *cs, const unsigned char *s, size_t n)
+{
+	memcpy(cs->held, s, n);
+	cs->nheld = n;
+}
+
+/* UTF-8 with Windows-1252 for the bytes that are not UTF-8.  Returns the decoded text. */
+static const unsigned char *
+cs_decode_utf8(struct charset *cs, const unsigned char *s, size_t len, bool final, size_t *outlen)
+{
+	size_t i = 0, run = 0;
+
+	while (i < len) {
+		int n = s[i] < 0x80 ? 1 : cs_utf8_seq(s + i, len - i);
+
+		if (n <= 0)
+			break;
+		i += (size_t)n;
+	}
+	if (i == len) {
+		*outlen = len;
+		return s;
+	}
+	buf_reset(&cs->mid);
+	buf_add(&cs->mid, s, i);
+	while (i < len) {
+		int n = s[i] < 0x80 ? 1 : cs_utf8_seq(s + i, len - i);
+		unsigned cp;
+
+		if (n > 0) {
+			run += (size_t)n;
+			i += (size_t)n;
+			continue;
+		}
+		buf_add(&cs->mid, s + i - run, run);
+		run = 0;
+		if (n < 0 && !final) {
+			cs_hold(cs, s + i, len - i);
+			break;
+		}
+		if (cs->kind == K_UTF8)
+			cs_error(cs, "byte 0x%02X is not UTF-8 (read as Windows-1252)", s[i]);
+		cp = s[i] >= 0xA0 ? s[i] : charset_cp1252(s[i]);
+		charset_put_utf8(&cs->mid, cp != 0 ? cp : 0xFFFD);
+		i++;
+	}
+	buf_add(&cs->mid, s + i - run, run);
+	*outlen = cs->mid.len;
+	return (const unsigned char *)cs->mid.data;
+}
+
+static unsigned
+cs_unit(const unsigned char *s, enum cs_kind k)
+{
+	switch (k) {
+	case K_UTF16LE: return s[0] | (unsigned)s[1] << 8;
+	case K_UTF16BE: return (unsigned)s[0] << 8 | s[1];
+	case K_UTF32LE: return s[0] | (unsigned)s[1] << 8 | (unsigned)s[2] << 16 | (unsigned)s[3] << 24;
+	default: return (unsigned)s[0] << 24 | (unsigned)s[1] << 16 | (unsigned)s[2] << 8 | s[3];
+	}
+}
+
+/* UTF-16 and UTF-32, either byte order. */
+static const unsigned char *
+cs_decode_utf16_32(struct charset *cs, const unsigned char *s, size_t len, bool final,
+    size_t *outlen)
+{
+	size_t w = cs->kind == K_UTF32LE || cs->kind == K_UTF32BE ? 4 : 2, i = 0;
+
+	buf_reset(&cs->mid);
+	while (i + w <= len) {
+		unsigned cp = cs_unit(s + i, cs->kind);
+		size_t used = w;
+
+		if (w == 2 && cp >= 0xD800 && cp <= 0xDBFF) {
+			if (i + 4 > len && !final)
+				break;
+			if (i + 4 <= len) {
+				unsigned lo = cs_unit(s + i + 2, cs->kind);
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					used = 4;
+				}
+			}
+		}
+		if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+			cs_error(cs, "invalid %s sequence", cs->name);
+			cp = 0xFFFD;
+		}
+		charset_put_utf8(&cs->mid, cp);
+		i += used;
+	}
+	if (i < len) {
+		if (final)
+			cs_error(cs, "the document ends inside a character");
+		else
+			cs_hold(cs, s + i, len - i);
+	}
+	*outlen = cs->mid.len;
+	return (const unsigned char *)cs->mid.data;
+}
+
+/* Any other encoding, through iconv. */
+static const unsigned char *
+cs_decode_iconv(struct charset *cs, const unsigned char *s, size_t len, bool final,
+    size_t *outlen)
+{
+	char *in = (char *)(uintptr_t)s;
+	size_t inleft = len;
+
+	buf_reset(&cs->mid);
+	while (inleft > 0 || final) {
+		char room[4096], *o = room;
+		size_t oleft = sizeof room;
+		size_t r = inleft > 0 ? iconv(cs->cd, &in, &inleft, &o, &oleft) :
+					iconv(cs->cd, NULL, NULL, &o, &oleft);
+		int e = errno;
+
+		buf_add(&cs->mid, room, sizeof room - oleft);
+		if (r != (size_t)-1) {
+			if (inleft == 0)
+				break;
+			continue;
+		}
+		if (e == E2BIG)
+			continue;
+		if (e == EINVAL && !final && inleft <= sizeof cs->held) {
+			cs_hold(cs, (unsigned char *)in, inleft);
+			break;
+		}
+		if (inleft == 0)
+			break;
+		/* EILSEQ, or a sequence cut by the end of the document */
+		cs_error(cs, "byte 0x%02X is not %s", (unsigned char)*in, cs->name);
+		buf_add(&cs->mid, REPLACEMENT, 3);
+		in++;
+		inleft--;
+	}
+	*outlen = cs->mid.len;
+	return (const unsigned char *)cs->mid.data;
+}
+
+static const unsigned char *
+cs_decode(struct charset *cs, const unsigned char *s, size_t len, bool final, size_t *outlen)
+{
+	if (cs->nheld > 0) {
+		/* Join what the last chunk left to this one; rare with real chunk sizes. */
+		buf_reset(&cs->join);
+		buf_add(&cs->join, cs->held, cs->nheld);
+		buf_add(&cs->join, s, len);
+		cs->nheld = 0;
+		s = (const unsigned char *)cs->join.data;
+		len = cs->join.len;
+	}
+	switch (cs->kind) {
+	case K_UTF8:
+	case K_LATIN: return cs_decode_utf8(cs, s, len, final, outlen);
+	case K_ICONV: return cs_decode_iconv(cs, s, len, final, outlen);
+	default: return cs_decode_utf16_32(cs, s, len, final, outlen);
+	}
+}
+
+/* ---- stage 2: the lexer that keeps what libxml2 sees well-formed ---- */
+
+/*
+ * A reference at s ("&name;", "&#123;", "&#x1F;").  Returns its length, 0
+ * when s is no reference, -1 when the data ends before we can tell.  For a
+ * character reference *cp gets its value, else 0.
+ */
+static int
+cs_ref(const unsigned char *s, size_t avail, unsigned long *cp)
+{
+	size_t i = 1;
+
+	*cp = 0;
+	if (avail > 1 && s[1] == '#') {
+		int hex = avail > 2 && (s[2] == 'x' || s[2] == 'X');
+
+		for (i = hex ? 3 : 2; i < avail && i < CHARSET_REF_MAX; i++) {
+			int digit = hex ? isxdigit(s[i]) : isdigit(s[i]);
+
+			if (!digit)
+				break;
+			if (*cp < 0x110000)
+				*cp = *cp * (hex ? 16 : 10) +
+				    (unsigned long)(isdigit(s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+		}
+		if (i >= avail && i < CHARSET_REF_MAX)
+			return -1;
+		return i > (size_t)(hex ? 3 : 2) && i < avail && s[i] == ';' ? (int)i + 1 : 0;
+	}
+	for (; i < avail && i < CHARSET_REF_MAX; i++) {
+		unsigned char c = s[i];
+
+		if (c == ';')
+			return i > 1 ? (int)i + 1 : 0;
+		if (!(isalpha(c) || c == '_' || c == ':' || c >= 0x80 ||
+			(i > 1 && (isdigit(c) || c == '.' || c == '-'))))
+			return 0;
+	}
+	return i >= avail && i < CHARSET_REF_MAX ? -1 : 0;
+}
+
+/* Does the data at s start with `word`?  1 yes, 0 no, -1 cannot tell yet. */
+static int
+cs_starts(const unsigned char *s, size_t avail, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (avail >= n)
+		return memcmp(s, word, n) == 0;
+	return memcmp(s, word, avail) == 0 ? -1 : 0;
+}
+
+static bool
+cs_xml_char_ok(unsigned long cp)
+{
+	if (cp < 0x20)
+		return cp == 0x9 || cp == 0xA || cp == 0xD;
+	return !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF && cp <= 0x10FFFF;
+}
+
+/* Bytes the lexer must look at, per state; everything else is copied in runs. */
+static unsigned char cs_special[LEX_JSON + 1][256];
+
+static void
+cs_tables(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	for (int st = 0; st <= LEX_JSON; st++) {
+		for (int c = 0; c < 0x20; c++)
+			cs_special[st][c] = 1;
+		cs_special[st][0x7F] = cs_special[st][0xC2] = cs_special[st][0xEF] = 1;
+		cs_special[st]['\t'] = cs_special[st]['\r'] = 0;
+	}
+	cs_special[LEX_TEXT]['&'] = cs_special[LEX_TEXT]['<'] = 1;
+	cs_special[LEX_CDATA][']'] = 1;
+	cs_special[LEX_COMMENT]['-'] = 1;
+	cs_special[LEX_PI]['?'] = 1;
+	cs_special[LEX_DOCTYPE]['['] = cs_special[LEX_DOCTYPE][']'] = 1;
+	cs_special[LEX_DOCTYPE]['>'] = cs_special[LEX_DOCTYPE]['"'] = 1;
+	cs_special[LEX_DOCTYPE]['\''] = 1;
+	done = true;
+}
+
+/*
+ * One special byte at s[0] in any state: control characters, C1 controls
+ * and noncharacters.  Returns bytes consumed (what replaces them is in
+ * `out`), or 0 when the byte is not one of these.
+ */
+static size_t
+cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, struct buf *out)
+{
+	unsigned c = s[0];
+
+	if (c == '\n') {
+		cs->line++;
+		buf_add(out, "\n", 1);
+		return 1;
+	}
+	if (c < 0x20 || c == 0x7F) {
+		cs_error(cs, "character U+%04X is not allowed in XML (replaced)", c);
+		buf_add(out, REPLACEMENT, 3);
+		return 1;
+	}
+	if (c == 0xC2 && avail >= 2 && s[1] >= 0x80 && s[1] <= 0x9F) {
+		/* C1 controls are legal but never meant: Windows-1252 mislabelled. */
+		unsigned cp = charset_cp1252(s[1]);
+
+		charset_put_utf8(out, cp != 0 ? cp : 0xFFFD);
+		return 2;
+	}
+	if (c == 0xEF && avail >= 3 && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF)) {
+		cs_error(cs, "character U+FFF%c is not allowed in XML (replaced)", s[2] == 0xBE ? 'E' : 'F');
+		buf_add(out, REPLACEMENT, 3);
+		return 3;
+	}
+	return 0;
+}
+
+/* '&' in text: a reference is kept, a bare ampersand escaped.  -1: need more data. */
+static long
+cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct buf *out)
+{
+	unsigned long cp;
+	int n = cs_ref(s, avail, &cp);
+
+	if (n < 0 && !final)
+		return -1;
+	if (n <= 0) {
+		cs_error(cs, "bare '&' (read as \"&amp;\")");
+		buf_add(out, "&amp;", 5);
+		return 1;
+	}
+	if (s[1] == '#' && s[2] == 'X') {
+		/* XML wants a lower-case x; HTML allowed both. */
+		cs_error(cs, "character reference with 'X' (read as 'x')");
+		buf_addf(out, "&#x%lX;", cs_xml_char_ok(cp) ? cp : 0xFFFDUL);
+	} else if (s[1] == '#' && cp >= 0x80 && cp <= 0x9F) {
+		unsigned fixed = charset_cp1252((unsigned char)cp);
+
+		buf_addf(out, "&#x%X;", fixed != 0 ? fixed : 0xFFFD);
+	} else if (s[1] == '#' && !cs_xml_char_ok(cp)) {
+		cs_error(cs, "reference to a character XML does not allow (replaced)");
+		buf_add(out, "&#xFFFD;", 8);
+	} else
+		buf_add(out, s, (size_t)n);
+	return n;
+}
+
+/* '<' in text: note where CDATA, comments, PIs and the DOCTYPE begin. */
+static long
+cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct buf *out)
+{
+	static const struct {
+		const char *open;
+		enum cs_lex lex;
+	} opens[] = {
+		{"<![CDATA[", LEX_CDATA},
+		{"<!--", LEX_COMMENT},
+		{"<!DOCTYPE", LEX_DOCTYPE},
+		{"<?", LEX_PI},
+	};
+	unsigned char next;
+
+	for (size_t i = 0; i < sizeof opens / sizeof opens[0]; i++) {
+		int m = cs_starts(s, avail, opens[i].open);
+
+		if (m < 0 && !final)
+			return -1;
+		if (m > 0) {
+			size_t n = strlen(opens[i].open);
+
+			buf_add(out, s, n);
+			cs->lex = opens[i].lex;
+			cs->dtd_depth = 0;
+			cs->dtd_quote = 0;
+			return (long)n;
+		}
+	}
+	if (avail < 2 && !final)
+		return -1;
+	next = avail >= 2 ? s[1] : ' ';
+	if (isalpha(next) || next == '_' || next == ':' || next == '/' || next == '!' ||
+	    next >= 0x80) {
+		buf_add(out, "<", 1);
+		return 1;
+	}
+	cs_error(cs, "'<' that starts no tag (read as \"&lt;\")");
+	buf_add(out, "&lt;", 4);
+	return 1;
+}
+
+/* The end of a CDATA section, comment or PI. */
+static long
+cs_close(struct charset *cs, const unsigned char *s, size_t avail, bool final, const char *close,
+    struct buf *out)
+{
+	int m = cs_starts(s, avail, close);
+
+	if (m < 0 && !final)
+		return -1;
+	if (m > 0) {
+		buf_add(out, s, strlen(close));
+		cs->lex = LEX_TEXT;
+		return (long)strlen(close);
+	}
+	buf_add(out, s, 1);
+	return 1;
+}
+
+/* Inside <!DOCTYPE ...>: quotes and the internal subset's brackets, until its '>'. */
+static long
+cs_doctype(struct charset *cs, const unsigned char *s, struct buf *out)
+{
+	unsigned char c = s[0];
+
+	if (cs->dtd_quote != 0) {
+		if (c == (unsigned char)cs->dtd_quote)
+			cs->dtd_quote = 0;
+	} else if (c == '"' || c == '\'')
+		cs->dtd_quote = (char)c;
+	else if (c == '[')
+		cs->dtd_depth++;
+	else if (c == ']' && cs->dtd_depth > 0)
+		cs->dtd_depth--;
+	else if (c == '>' && cs->dtd_depth == 0)
+		cs->lex = LEX_TEXT;
+	buf_add(out, s, 1);
+	return 1;
+}
+
+/* The length of the XML declaration at s ("<?xml ... ?>"), or 0 if it does not end in sight. */
+static size_t
+cs_decl_end(const unsigned char *s, size_t avail)
+{
+	if (avail < 6 || !(s[5] == ' ' || s[5] == '\t' || s[5] == '\r' || s[5] == '\n' ||
+			      s[5] == '?'))
+		return 0;
+	for (size_t i = 5; i + 1 < avail && i < CHARSET_DECL_MAX; i++)
+		if (s[i] == '?' && s[i + 1] == '>')
+			return i + 2;
+	return 0;
+}
+
+/*
+ * Before the first character: JSON or XML?  White space is held (and
+ * dropped before an XML declaration, which must come first).
+ */
+static long
+cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct buf *out)
+{
+	int m;
+
+	if (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n') {
+		buf_add(&cs->lead, s, 1);
+		return 1;
+	}
+	if (s[0] == 0xEF && avail >= 3 && s[1] == 0xBB && s[2] == 0xBF)
+		return 3; /* a second BOM, or one after white space */
+	if (s[0] == '{' || s[0] == '[') {
+		cs->lex = LEX_JSON;
+		buf_add(out, cs->lead.data, cs->lead.len);
+		return 0;
+	}
+	if ((m = cs_starts(s, avail, "<?xml")) < 0 && !final)
+		return -1;
+	if (m > 0) {
+		size_t end = cs_decl_end(s, avail);
+
+		if (end == 0 && !final && avail < CHARSET_DECL_MAX)
+			return -1;
+		for (size_t i = 0; i < cs->lead.len; i++)
+			cs->line_offset += cs->lead.data[i] == '\n';
+		buf_reset(&cs->lead);
+		cs->lex = LEX_TEXT;
+		if (end == 0)
+			return 0;
+		/*
+		 * What follows is UTF-8 whatever the declaration said: say so, so
+		 * that libxml2 neither trips on an odd encoding name nor acts on it.
+		 */
+		for (size_t i = 0; i < end; i++)
+			cs->line_offset += s[i] == '\n';
+		buf_adds(out, "<?xml version=\"1.0\"?>");
+		return (long)end;
+	} else {
+		for (size_t i = 0; i < cs->lead.len; i++)
+			cs->line += cs->lead.data[i] == '\n';
+		buf_add(out, cs->lead.data, cs->lead.len);
+	}
+	buf_reset(&cs->lead);
+	cs->lex = LEX_TEXT;
+	return 0;
+}
+
+/* Stage 2 on decoded UTF-8, appending to `out`. */
+static void
+cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struct buf *out)
+{
+	size_t i = 0, run = 0;
+
+	if (cs->carry.len > 0) {
+		buf_reset(&cs->join2);
+		buf_add(&cs->join2, cs->carry.data, cs->carry.len);
+		buf_add(&cs->join2, s, len);
+		buf_reset(&cs->carry);
+		s = (const unsigned char *)cs->join2.data;
+		len = cs->join2.len;
+	}
+	while (i < len) {
+		const unsigned char *special = cs_special[cs->lex];
+		long n;
+
+		if (cs->lex != LEX_START && !special[s[i]]) {
+			i++, run++;
+			continue;
+		}
+		buf_add(out, s + i - run, run);
+		run = 0;
+		if (cs->lex != LEX_START && (n = (long)cs_char_fix(cs, s + i, len - i, out)) > 0) {
+			i += (size_t)n;
+			continue;
+		}
+		switch (cs->lex) {
+		case LEX_START: n = cs_start(cs, s + i, len - i, final, out); break;
+		case LEX_TEXT:
+			if (s[i] == '&')
+				n = cs_amp(cs, s + i, len - i, final, out);
+			else if (s[i] == '<')
+				n = cs_lt(cs, s + i, len - i, final, out);
+			else
+				n = 1, buf_add(out, s + i, 1);
+			break;
+		case LEX_CDATA: n = cs_close(cs, s + i, len - i, final, "]]>", out); break;
+		case LEX_COMMENT: n = cs_close(cs, s + i, len - i, final, "-->", out); break;
+		case LEX_PI: n = cs_close(cs, s + i, len - i, final, "?>", out); break;
+		case LEX_DOCTYPE: n = cs_doctype(cs, s + i, out); break;
+		default: /* JSON has no other special bytes; an incomplete sequence stays */
+			buf_add(out, s + i, 1);
+			n = 1;
+			break;
+		}
+		if (n < 0) {
+			buf_add(&cs->carry, s + i, len - i);
+			return;
+		}
+		i += (size_t)n;
+	}
+	buf_add(out, s + i - run, run);
+	if (final && cs->lead.len > 0) {
+		buf_add(out, cs->lead.data, cs->lead.len);
+		buf_reset(&cs->lead);
+	}
+}
+
+/* ---- the chunk loop ---- */
+
+static void
+cs_run(struct charset *cs, const unsigned char *s, size_t len, bool final, struct buf *out)
+{
+	size_t n;
+	const unsigned char *dec = cs_decode(cs, s, len, final, &n);
+
+	cs_lex(cs, dec, n, final, out);
+}
+
+void
+charset_push(struct charset *cs, const char *data, size_t len, struct buf *out)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t skip;
+
+	cs_tables();
+	if (!cs->decided) {
+		buf_add(&cs->head, data, len);
+		if (!cs_can_decide(cs, false))
+			return;
+		skip = cs_decide(cs);
+		s = (const unsigned char *)cs->head.data + skip;
+		len = cs->head.len - skip;
+		cs_run(cs, s, len, false, out);
+		buf_free(&cs->head);
+		return;
+	}
+	cs_run(cs, s, len, false, out);
+}
+
+void
+charset_finish(struct charset *cs, struct buf *out)
+{
+	size_t skip;
+
+	cs_tables();
+	if (!cs->decided) {
+		skip = cs_decide(cs);
+		cs_run(cs, (const unsigned char *)cs->head.data + skip, cs->head.len - skip, true, out);
+		buf_free(&cs->head);
+		return;
+	}
+	cs_run(cs, (const unsigned char *)"", 0, true, out);
+}

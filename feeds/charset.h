@@ -1,0 +1,66 @@
+/*
+ * charset: the bytes of a feed made into clean UTF-8 for the XML or JSON
+ * parser, as they stream in.
+ *
+ *	cs = charset_new(content_type);
+ *	charset_push(cs, chunk, len, &out);	(any chunk size; appends to out)
+ *	charset_finish(cs, &out);
+ *	charset_free(cs);
+ *
+ * The encoding is chosen as RFC 7303 says: a byte order mark, then the
+ * charset of the HTTP Content-Type, then the XML declaration, then UTF-8.
+ * UTF-16 and UTF-32 are recognised without a BOM from the first "<".
+ * Documents labelled UTF-8, US-ASCII, ISO-8859-1 or Windows-1252 are read
+ * as UTF-8 where the bytes are UTF-8 and as Windows-1252 elsewhere, which
+ * recovers the common mislabellings; other encodings go through iconv(3).
+ *
+ * What comes out holds only characters XML 1.0 allows (others become
+ * U+FFFD; C1 controls become the Windows-1252 characters they were meant
+ * to be).  For XML it is also lexically repaired where feeds commonly break
+ * it: a bare "&" becomes "&amp;", a "<" that starts no markup "&lt;", a
+ * character reference to a forbidden character U+FFFD.  CDATA sections,
+ * comments, processing instructions and the DOCTYPE are left alone.
+ */
+#ifndef FEEDMUX_CHARSET_H
+#define FEEDMUX_CHARSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/util.h"
+
+struct charset;
+
+/* `content_type` is the HTTP Content-Type (its charset parameter is used), or NULL. */
+struct charset *charset_new(const char *content_type);
+void charset_free(struct charset *cs);
+
+/* Decode `len` more bytes, appending clean UTF-8 to `out` (never capped here). */
+void charset_push(struct charset *cs, const char *data, size_t len, struct buf *out);
+/* The end of the document: flush what was held back. */
+void charset_finish(struct charset *cs, struct buf *out);
+
+/* The encoding in force ("utf-8", "utf-16le", "windows-1252"...), or NULL before it is known. */
+const char *charset_name(const struct charset *cs);
+/* True once the first character showed a JSON document ('{' or '['). */
+bool charset_is_json(const struct charset *cs);
+/* The first problem met (its line in *line), or NULL. */
+const char *charset_error(const struct charset *cs, unsigned long *line);
+/* The line the decoded text has reached (1-based). */
+unsigned long charset_line(const struct charset *cs);
+/* Lines of white space dropped before an XML declaration: add it to libxml2's line numbers. */
+unsigned long charset_line_offset(const struct charset *cs);
+
+/*
+ * The charset parameter of a Content-Type value, lower-cased, into `out`;
+ * NULL when there is none.
+ */
+const char *charset_from_content_type(const char *content_type, char *out, size_t outlen);
+
+/* The Unicode character Windows-1252 has at byte `b` (0x80-0x9F), or 0 where it has none. */
+unsigned charset_cp1252(unsigned char b);
+
+/* Append code point `cp` to `out` as UTF-8. */
+void charset_put_utf8(struct buf *out, unsigned cp);
+
+#endif
