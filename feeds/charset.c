@@ -68,6 +68,7 @@ struct charset {
 	unsigned long line_offset; /* newlines dropped before the XML declaration */
 	char *error;
 	unsigned long error_line;
+	bool in_stage1; /* decoding into `mid` */
 };
 
 /* Windows-1252 at 0x80-0x9F; 0 where it has no character. */
@@ -187,6 +188,9 @@ cs_error(struct charset *cs, const char *fmt, ...)
 	va_end(ap);
 	cs->error = xstrdup(msg);
 	cs->error_line = cs->line + cs->line_offset;
+	/* Stage 1 finds its errors before stage 2 has counted this chunk's lines. */
+	for (size_t i = 0; cs->in_stage1 && i < cs->mid.len; i++)
+		cs->error_line += cs->mid.data[i] == '\n';
 }
 
 const char *
@@ -690,12 +694,15 @@ cs_decode(struct charset *cs, const unsigned char *s, size_t len, bool final, si
 		s = (const unsigned char *)cs->join.data;
 		len = cs->join.len;
 	}
+	cs->in_stage1 = true;
 	switch (cs->kind) {
 	case K_UTF8:
-	case K_LATIN: return cs_decode_utf8(cs, s, len, final, outlen);
-	case K_ICONV: return cs_decode_iconv(cs, s, len, final, outlen);
-	default: return cs_decode_utf16_32(cs, s, len, final, outlen);
+	case K_LATIN: s = cs_decode_utf8(cs, s, len, final, outlen); break;
+	case K_ICONV: s = cs_decode_iconv(cs, s, len, final, outlen); break;
+	default: s = cs_decode_utf16_32(cs, s, len, final, outlen); break;
 	}
+	cs->in_stage1 = false;
+	return s;
 }
 
 /* ---- stage 2: the lexer that keeps what libxml2 sees well-formed ---- */

@@ -289,6 +289,7 @@ struct frame {
 	bool pushed_base;   /* this element set xml:base */
 	bool markup_void;   /* serialised as <br />: no end tag */
 	bool markup_skip;   /* the xhtml wrapper div: not serialised */
+	bool closed;	    /* ended early by a mismatched end tag (libxml2 still has it open) */
 };
 
 struct entity {
@@ -322,6 +323,7 @@ struct parser {
 	bool illformed;
 	char *error;
 	unsigned long error_line;
+	char *mismatch; /* the name of a mismatched end tag libxml2 just reported */
 
 	int depth; /* of the innermost open element; the root is 1 */
 	struct frame stack[PARSE_MAX_DEPTH + 1];
@@ -1305,6 +1307,17 @@ parse_element(struct parser *p, enum kind parent, enum ns ns, const char *name,
 	}
 }
 
+/* The innermost element that is still open to us (closed frames are libxml2's leftovers). */
+static int
+parse_open_parent(const struct parser *p)
+{
+	int d = p->depth - 1;
+
+	while (d > 1 && p->stack[d].closed)
+		d--;
+	return d;
+}
+
 static void
 parse_on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
     int nns, const xmlChar **nss, int nattrs, int ndefaulted, const xmlChar **attrs)
@@ -1321,13 +1334,13 @@ parse_on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const
 	if (p->depth == 1)
 		parse_root(p, uri, name, nns, nss, attrs, nattrs);
 	ns = uri == NULL && prefix != NULL ? parse_ns_by_prefix(prefix) : parse_ns(p, uri);
-	p->stack[p->depth] = (struct frame){ns, name, uri, K_OTHER, false, false, false};
+	p->stack[p->depth] = (struct frame){ns, name, uri, K_OTHER, false, false, false, false};
 	parse_push_base(p, attrs, nattrs);
 	if (p->depth == 1) {
 		p->stack[1].kind = p->dialect == DIALECT_ATOM ? K_CHANNEL : K_ROOT;
 		return;
 	}
-	parent = p->stack[p->depth - 1].kind;
+	parent = p->stack[parse_open_parent(p)].kind;
 	if (p->dialect == DIALECT_RDF && p->depth == 2 && uri != NULL &&
 	    strcmp((const char *)uri, NS_RSS090_URI) == 0)
 		snprintf(p->version, sizeof p->version, "rss090");
@@ -1642,11 +1655,55 @@ parse_end_item(struct parser *p)
 	p->cb(p->arg, it);
 }
 
+/* What the end of the element at `depth` means. */
+static void
+parse_end_frame(struct parser *p, int depth, const char *name)
+{
+	struct frame *f = &p->stack[depth];
+
+	if (f->closed)
+		return;
+	f->closed = true;
+	if (p->field != F_NONE && depth == p->field_depth)
+		parse_end_field(p);
+	else if (p->field != F_NONE && depth > p->field_depth) {
+		int saved = p->depth;
+
+		p->depth = depth;
+		parse_markup_end(p, name);
+		p->depth = saved;
+	} else if (f->kind == K_ITEM && p->item != NULL)
+		parse_end_item(p);
+	else if (f->kind == K_PERSON)
+		parse_end_person(p);
+}
+
+/*
+ * A mismatched end tag ("<p>text</description>"): libxml2 ends only the
+ * innermost element and keeps the rest open, which would swallow the rest
+ * of the feed into the description.  We end, as browsers and feedparser's
+ * loose parser do, every element up to the one the tag names, if it is open.
+ */
+static void
+parse_end_mismatched(struct parser *p)
+{
+	const char *colon = strchr(p->mismatch, ':');
+	const char *want = colon != NULL ? colon + 1 : p->mismatch;
+	int d;
+
+	for (d = p->depth - 1; d >= 1; d--)
+		if (!p->stack[d].closed && strcmp(p->stack[d].name, want) == 0)
+			break;
+	for (int e = p->depth - 1; d >= 1 && e >= d; e--)
+		parse_end_frame(p, e, p->stack[e].name);
+	free(p->mismatch);
+	p->mismatch = NULL;
+}
+
 static void
 parse_on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
 {
 	struct parser *p = ctx;
-	const struct frame *f;
 
 	(void)uri, (void)prefix;
 	parse_keep_references(p);
@@ -1654,16 +1711,10 @@ parse_on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const x
 		p->depth--;
 		return;
 	}
-	f = &p->stack[p->depth];
-	if (p->field != F_NONE && p->depth == p->field_depth)
-		parse_end_field(p);
-	else if (p->field != F_NONE && p->depth > p->field_depth)
-		parse_markup_end(p, (const char *)localname);
-	else if (f->kind == K_ITEM && p->item != NULL)
-		parse_end_item(p);
-	else if (f->kind == K_PERSON)
-		parse_end_person(p);
-	if (f->pushed_base)
+	parse_end_frame(p, p->depth, (const char *)localname);
+	if (p->mismatch != NULL)
+		parse_end_mismatched(p);
+	if (p->stack[p->depth].pushed_base)
 		free(p->bases[--p->nbases]);
 	p->depth--;
 }
@@ -1772,6 +1823,10 @@ parse_on_error(void *ctx, xmlErrorPtr err)
 	if (err->code == XML_ERR_ENCODING_NAME || err->domain == XML_FROM_IO ||
 	    (err->code == XML_ERR_UNDECLARED_ENTITY && p->ctxt->inSubset != 0))
 		return;
+	if (err->code == XML_ERR_TAG_NAME_MISMATCH && err->str2 != NULL) {
+		free(p->mismatch);
+		p->mismatch = xstrdup(err->str2); /* the end tag, for parse_on_end */
+	}
 	snprintf(msg, sizeof msg, "%s", err->message != NULL ? err->message : "parse error");
 	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
@@ -1983,6 +2038,7 @@ parse_free(struct parser *p)
 	free(p->link.type);
 	free(p->link.title);
 	free(p->field_href);
+	free(p->mismatch);
 	free(p->root_lang);
 	free(p->doc_url);
 	free(p->error);
