@@ -48,6 +48,7 @@ struct charset {
 	bool decided;
 	enum cs_kind kind;
 	iconv_t cd;
+	bool have_cd; /* cd is open */
 	char name[48];
 	char http[48]; /* the Content-Type's charset, or "" */
 	struct buf head; /* raw bytes held until the encoding is decided */
@@ -229,7 +230,6 @@ charset_new(const char *content_type)
 {
 	struct charset *cs = xcalloc(1, sizeof *cs);
 
-	cs->cd = (iconv_t)-1;
 	cs->line = 1;
 	buf_init(&cs->head, 0);
 	buf_init(&cs->join, 0);
@@ -247,7 +247,7 @@ charset_free(struct charset *cs)
 {
 	if (cs == NULL)
 		return;
-	if (cs->cd != (iconv_t)-1)
+	if (cs->have_cd)
 		iconv_close(cs->cd);
 	buf_free(&cs->head);
 	buf_free(&cs->join);
@@ -303,13 +303,28 @@ static bool
 cs_label_eq(const char *a, const char *b)
 {
 	for (; *a != '\0' && *b != '\0'; a++, b++) {
-		char x = *a == '_' ? '-' : (char)tolower((unsigned char)*a);
-		char y = *b == '_' ? '-' : (char)tolower((unsigned char)*b);
+		int x = *a == '_' ? '-' : tolower((unsigned char)*a);
+		int y = *b == '_' ? '-' : tolower((unsigned char)*b);
 
 		if (x != y)
 			return false;
 	}
 	return *a == *b;
+}
+
+/* Open iconv from `name` to UTF-8; false when iconv does not know it. */
+static bool
+cs_iconv_open(struct charset *cs, const char *name)
+{
+	iconv_t cd = iconv_open("UTF-8", name);
+
+	if ((intptr_t)cd == -1) /* iconv_open's failure is (iconv_t)-1 */
+		return false;
+	if (cs->have_cd)
+		iconv_close(cs->cd);
+	cs->cd = cd;
+	cs->have_cd = true;
+	return true;
 }
 
 /* Set the decoder for `label`; false when it is unknown. */
@@ -327,15 +342,13 @@ cs_use(struct charset *cs, const char *label)
 			continue;
 		snprintf(cs->name, sizeof cs->name, "%s", cs_aliases[i].name);
 		cs->kind = cs_aliases[i].kind;
-		if (cs->kind == K_ICONV && (cs->cd = iconv_open("UTF-8", cs->name)) == (iconv_t)-1)
-			return false;
-		return true;
+		return cs->kind != K_ICONV || cs_iconv_open(cs, cs->name);
 	}
-	if ((cs->cd = iconv_open("UTF-8", norm)) == (iconv_t)-1) {
+	if (!cs_iconv_open(cs, norm)) {
 		for (i = 0; norm[i] != '\0'; i++)
 			if (norm[i] == '_')
 				norm[i] = '-';
-		if ((cs->cd = iconv_open("UTF-8", norm)) == (iconv_t)-1)
+		if (!cs_iconv_open(cs, norm))
 			return false;
 	}
 	snprintf(cs->name, sizeof cs->name, "%s", norm);
@@ -352,7 +365,7 @@ cs_decl_encoding(const char *s, size_t n, char *out, size_t outlen)
 
 	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
 		i++;
-	if (n - i < 5 || memcmp(s + i, "<?xml", 5) != 0)
+	if (i + 5 > n || memcmp(s + i, "<?xml", 5) != 0)
 		return NULL;
 	for (end = i; end < n && s[end] != '>'; end++)
 		;
@@ -386,7 +399,7 @@ cs_ebcdic_decl(const struct charset *cs, char *out, size_t outlen)
 	size_t inleft = cs->head.len, oleft = sizeof ascii - 1;
 	iconv_t cd = iconv_open("UTF-8", "IBM037");
 
-	if (cd == (iconv_t)-1)
+	if ((intptr_t)cd == -1)
 		return NULL;
 	iconv(cd, &in, &inleft, &o, &oleft);
 	iconv_close(cd);
@@ -458,7 +471,7 @@ cs_can_decide(const struct charset *cs, bool final)
 		return memchr(h, 0x6E, n) != NULL; /* EBCDIC '>' */
 	while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
 		i++;
-	if (n - i < 5)
+	if (i + 5 > n)
 		return strncmp(h + i, "<?xml", n - i) != 0;
 	return memcmp(h + i, "<?xml", 5) != 0 || memchr(h + i, '>', n - i) != NULL;
 }
@@ -497,9 +510,9 @@ cs_decide(struct charset *cs)
 		if (!cs_is_utf16_32(cs->kind))
 			cs_error(cs, "unknown encoding \"%s\" (read as UTF-8)", decl);
 	}
-	if (cs->cd != (iconv_t)-1) {
+	if (cs->have_cd) {
 		iconv_close(cs->cd);
-		cs->cd = (iconv_t)-1;
+		cs->have_cd = false;
 	}
 	snprintf(cs->name, sizeof cs->name, "utf-8");
 	cs->kind = K_UTF8;
@@ -587,7 +600,7 @@ cs_decode_utf8(struct charset *cs, const unsigned char *s, size_t len, bool fina
 	}
 	buf_add(&cs->mid, s + i - run, run);
 	*outlen = cs->mid.len;
-	return (const unsigned char *)cs->mid.data;
+	return (const unsigned char *)(cs->mid.data != NULL ? cs->mid.data : "");
 }
 
 static unsigned
@@ -639,7 +652,7 @@ cs_decode_utf16_32(struct charset *cs, const unsigned char *s, size_t len, bool 
 			cs_hold(cs, s + i, len - i);
 	}
 	*outlen = cs->mid.len;
-	return (const unsigned char *)cs->mid.data;
+	return (const unsigned char *)(cs->mid.data != NULL ? cs->mid.data : "");
 }
 
 /* Any other encoding, through iconv. */
@@ -647,8 +660,10 @@ static const unsigned char *
 cs_decode_iconv(struct charset *cs, const unsigned char *s, size_t len, bool final,
     size_t *outlen)
 {
-	char *in = (char *)(uintptr_t)s;
+	char *in;
 	size_t inleft = len;
+
+	memcpy(&in, &s, sizeof in); /* iconv(3) takes char ** but never writes the input */
 
 	buf_reset(&cs->mid);
 	while (inleft > 0 || final) {
@@ -679,7 +694,7 @@ cs_decode_iconv(struct charset *cs, const unsigned char *s, size_t len, bool fin
 		inleft--;
 	}
 	*outlen = cs->mid.len;
-	return (const unsigned char *)cs->mid.data;
+	return (const unsigned char *)(cs->mid.data != NULL ? cs->mid.data : "");
 }
 
 static const unsigned char *
@@ -707,6 +722,31 @@ cs_decode(struct charset *cs, const unsigned char *s, size_t len, bool final, si
 
 /* ---- stage 2: the lexer that keeps what libxml2 sees well-formed ---- */
 
+long
+charset_charref(const char *s, size_t len, unsigned long *value)
+{
+	bool hex = len > 2 && (s[2] == 'x' || s[2] == 'X');
+	size_t start = hex ? 3 : 2, i;
+
+	*value = 0;
+	if (len < 2)
+		return len == 1 && s[0] == '&' ? -1 : 0;
+	if (s[0] != '&' || s[1] != '#')
+		return 0;
+	for (i = start; i < len && i < CHARSET_REF_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(hex ? isxdigit(c) : isdigit(c)))
+			break;
+		if (*value < 0x110000) /* past Unicode: stop growing, stay invalid */
+			*value = *value * (hex ? 16 : 10) +
+				 (unsigned long)(isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	if (i >= len && i < CHARSET_REF_MAX)
+		return -1;
+	return i > start && i < len && s[i] == ';' ? (long)i + 1 : 0;
+}
+
 /*
  * A reference at s ("&name;", "&#123;", "&#x1F;").  Returns its length, 0
  * when s is no reference, -1 when the data ends before we can tell.  For a
@@ -718,22 +758,8 @@ cs_ref(const unsigned char *s, size_t avail, unsigned long *cp)
 	size_t i = 1;
 
 	*cp = 0;
-	if (avail > 1 && s[1] == '#') {
-		int hex = avail > 2 && (s[2] == 'x' || s[2] == 'X');
-
-		for (i = hex ? 3 : 2; i < avail && i < CHARSET_REF_MAX; i++) {
-			int digit = hex ? isxdigit(s[i]) : isdigit(s[i]);
-
-			if (!digit)
-				break;
-			if (*cp < 0x110000)
-				*cp = *cp * (hex ? 16 : 10) +
-				    (unsigned long)(isdigit(s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
-		}
-		if (i >= avail && i < CHARSET_REF_MAX)
-			return -1;
-		return i > (size_t)(hex ? 3 : 2) && i < avail && s[i] == ';' ? (int)i + 1 : 0;
-	}
+	if (avail > 1 && s[1] == '#')
+		return (int)charset_charref((const char *)s, avail, cp);
 	for (; i < avail && i < CHARSET_REF_MAX; i++) {
 		unsigned char c = s[i];
 
@@ -1077,10 +1103,11 @@ void
 charset_push(struct charset *cs, const char *data, size_t len, struct buf *out)
 {
 	const unsigned char *s = (const unsigned char *)data;
-	size_t skip;
 
 	cs_tables();
 	if (!cs->decided) {
+		size_t skip;
+
 		buf_add(&cs->head, data, len);
 		if (!cs_can_decide(cs, false))
 			return;
@@ -1097,12 +1124,12 @@ charset_push(struct charset *cs, const char *data, size_t len, struct buf *out)
 void
 charset_finish(struct charset *cs, struct buf *out)
 {
-	size_t skip;
-
 	cs_tables();
 	if (!cs->decided) {
-		skip = cs_decide(cs);
-		cs_run(cs, (const unsigned char *)cs->head.data + skip, cs->head.len - skip, true, out);
+		size_t skip = cs_decide(cs);
+
+		cs_run(cs, (const unsigned char *)(cs->head.data != NULL ? cs->head.data : "") + skip,
+		    cs->head.len - skip, true, out);
 		buf_free(&cs->head);
 		return;
 	}

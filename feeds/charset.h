@@ -60,6 +60,13 @@ const char *charset_from_content_type(const char *content_type, char *out, size_
 /* The Unicode character Windows-1252 has at byte `b` (0x80-0x9F), or 0 where it has none. */
 unsigned charset_cp1252(unsigned char b);
 
+/*
+ * The character reference at s ("&#233;" or "&#xE9;"): its length, with its
+ * number in *value (not checked against what XML allows), 0 when s holds
+ * none, -1 when the `len` bytes end before that can be told.
+ */
+long charset_charref(const char *s, size_t len, unsigned long *value);
+
 /* Append code point `cp` to `out` as UTF-8. */
 void charset_put_utf8(struct buf *out, unsigned cp);
 

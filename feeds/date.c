@@ -242,7 +242,6 @@ date_weekday(const char *w, size_t len)
 
 struct rfc822 {
 	int day, month, year, h, mi, sec;
-	int nnum;	 /* numbers seen other than the time */
 	bool have_time, have_zone, pm, am;
 	long offset;
 };
@@ -349,7 +348,10 @@ date_zone_before(const char *s, size_t i)
 static bool
 date_is_sep(const char *s, size_t i)
 {
-	char c = s[i], prev = i > 0 ? s[i - 1] : ' ', next = s[i + 1];
+	char c = s[i], prev = ' ', next = s[i + 1];
+
+	if (i > 0)
+		prev = s[i - 1];
 
 	if (c == ' ' || c == '\t' || c == ',')
 		return true;

@@ -44,7 +44,7 @@
 
 #define PARSE_MAX_DEPTH	   256	       /* libxml2 stops at this depth itself */
 #define PARSE_MAX_URL	   8192	       /* longer attribute values are cut */
-#define PARSE_SLICE	   (64 * 1024) /* input decoded at a time */
+#define PARSE_SLICE	   ((size_t)64 * 1024) /* input decoded at a time */
 #define PARSE_MAX_ENTITIES 64	       /* internal entities a document may declare */
 #define PARSE_MAX_ENTITY   1024	       /* and the length of each */
 
@@ -521,14 +521,13 @@ parse_attr(const struct parser *p, const xmlChar **attrs, int nattrs, const char
 		const xmlChar **a = attrs + (ptrdiff_t)i * 5; /* localname, prefix, URI, value, end */
 		const char *auri = (const char *)a[2], *v = (const char *)a[3];
 		size_t len = (size_t)(a[4] - a[3]);
-		const char *amp;
 		struct buf b;
 
 		if (strcmp((const char *)a[0], name) != 0)
 			continue;
 		if ((uri == NULL) != (auri == NULL) || (uri != NULL && strcmp(uri, auri) != 0))
 			continue;
-		if ((amp = memchr(v, '&', len)) == NULL) {
+		if (memchr(v, '&', len) == NULL) {
 			snprintf(out, outlen, "%.*s", (int)len, v);
 			return out;
 		}
@@ -781,8 +780,8 @@ parse_root_version(struct parser *p, enum ns ns, const char *version)
 {
 	if (p->dialect == DIALECT_RSS) {
 		if (version == NULL)
-			snprintf(p->version, sizeof p->version, "rss");
-		else if (strcmp(version, "0.91") == 0)
+			version = "";
+		if (strcmp(version, "0.91") == 0)
 			snprintf(p->version, sizeof p->version, "rss091%c", p->netscape_dtd ? 'n' : 'u');
 		else if (strcmp(version, "0.92") == 0 || strcmp(version, "0.93") == 0 ||
 			 strcmp(version, "0.94") == 0)
@@ -963,16 +962,12 @@ parse_construct(struct parser *p, const xmlChar **attrs, int nattrs)
 	const char *t = parse_attr(p, attrs, nattrs, NULL, "type", type, sizeof type);
 	const char *m = parse_attr(p, attrs, nattrs, NULL, "mode", mode, sizeof mode);
 
-	if (t == NULL || t[0] == '\0' || strcasecmp(t, "text") == 0 ||
-	    strcasecmp(t, "text/plain") == 0)
-		p->field_type = TEXT_PLAIN;
-	else if (strcasecmp(t, "html") == 0 || strcasecmp(t, "text/html") == 0)
+	if (t != NULL && (strcasecmp(t, "html") == 0 || strcasecmp(t, "text/html") == 0))
 		p->field_type = TEXT_HTML;
-	else if (strcasecmp(t, "xhtml") == 0 || strcasecmp(t, "application/xhtml+xml") == 0)
-		p->field_type = TEXT_XHTML;
-	else if (strstr(t, "xml") != NULL)
-		p->field_type = TEXT_XHTML; /* inline XML: serialised as it is */
-	else if (strncasecmp(t, "text/", 5) == 0)
+	else if (t != NULL && (strcasecmp(t, "xhtml") == 0 || strstr(t, "xml") != NULL))
+		p->field_type = TEXT_XHTML; /* XHTML, or any inline XML: serialised as it is */
+	else if (t == NULL || t[0] == '\0' || strcasecmp(t, "text") == 0 ||
+		 strncasecmp(t, "text/", 5) == 0)
 		p->field_type = TEXT_PLAIN;
 	else {
 		/*
@@ -2012,8 +2007,12 @@ parse_free(struct parser *p)
 {
 	if (p == NULL)
 		return;
-	if (p->ctxt != NULL)
+	if (p->ctxt != NULL) {
+		/* libxml2 makes a document to hold declared entities "for expat compatibility" */
+		if (p->ctxt->myDoc != NULL)
+			xmlFreeDoc(p->ctxt->myDoc);
 		xmlFreeParserCtxt(p->ctxt);
+	}
 	jsonfeed_free(p->json);
 	charset_free(p->cs);
 	item_free(p->item);

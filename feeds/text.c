@@ -149,27 +149,19 @@ text_ref(const char *s, size_t len, unsigned *cp)
 {
 	char name[TEXT_ENTITY_MAX + 1];
 	size_t i = 1, n = 0;
-	unsigned long v = 0;
 
 	if (len > 2 && s[1] == '#') {
-		int hex = s[2] == 'x' || s[2] == 'X';
+		unsigned long v;
+		long ref = charset_charref(s, len, &v);
 
-		for (i = hex ? 3 : 2; i < len && isxdigit((unsigned char)s[i]); i++) {
-			if (!hex && !isdigit((unsigned char)s[i]))
-				break;
-			if (v < 0x110000)
-				v = v * (hex ? 16 : 10) +
-				    (unsigned long)(isdigit((unsigned char)s[i]) ? s[i] - '0' :
-										   (s[i] | 0x20) - 'a' + 10);
-		}
-		if (i == (size_t)(hex ? 3 : 2) || i >= len || s[i] != ';')
+		if (ref <= 0)
 			return 0;
 		if (v >= 0x80 && v <= 0x9F)
 			v = charset_cp1252((unsigned char)v);
 		if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
 			v = 0xFFFD;
 		*cp = (unsigned)v;
-		return i + 1;
+		return (size_t)ref;
 	}
 	while (i < len && n < TEXT_ENTITY_MAX && isalnum((unsigned char)s[i]))
 		name[n++] = s[i++];
@@ -417,7 +409,7 @@ text_resolve_tag(struct buf *out, const char *s, size_t len, const char *base)
 		size_t name = i, vstart, vend;
 		char attr[16], quote = 0;
 
-		while (i < end && (isspace((unsigned char)s[i]) || s[i] == '/')) /* cppcheck-suppress knownConditionTrueFalse */
+		while (i < end && (isspace((unsigned char)s[i]) || s[i] == '/'))
 			i++;
 		buf_add(out, s + name, i - name);
 		name = i;
@@ -462,19 +454,9 @@ text_resolve_tag(struct buf *out, const char *s, size_t len, const char *base)
 static bool
 text_is_c1_ref(const char *s, size_t len)
 {
-	bool hex = len > 2 && (s[2] == 'x' || s[2] == 'X');
-	unsigned long v = 0;
-	size_t i;
+	unsigned long v;
 
-	if (len < 4 || s[1] != '#')
-		return false;
-	for (i = hex ? 3 : 2; i < len && i < 12 && isxdigit((unsigned char)s[i]); i++) {
-		if (!hex && !isdigit((unsigned char)s[i]))
-			break;
-		v = v * (hex ? 16 : 10) + (unsigned long)(isdigit((unsigned char)s[i]) ?
-							      s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
-	}
-	return i < len && s[i] == ';' && v >= 0x80 && v <= 0x9F;
+	return charset_charref(s, len, &v) > 0 && v >= 0x80 && v <= 0x9F;
 }
 
 void

@@ -78,7 +78,7 @@ char *
 url_resolve(const char *base, const char *ref)
 {
 	size_t len;
-	char *clean, *out, *hash;
+	char *clean, *out;
 
 	while (*ref == ' ' || *ref == '\t' || *ref == '\n' || *ref == '\r')
 		ref++;
@@ -95,7 +95,8 @@ url_resolve(const char *base, const char *ref)
 	}
 	if (clean[0] == '\0' || clean[0] == '#') {
 		/* The base itself, with the reference's fragment (RFC 3986 5.2.2). */
-		hash = strchr(base, '#');
+		const char *hash = strchr(base, '#');
+
 		out = xasprintf("%.*s%s", (int)(hash != NULL ? (size_t)(hash - base) : strlen(base)),
 		    base, clean);
 	} else

@@ -486,11 +486,12 @@ level_child(enum level parent, json_t *key)
 static bool
 value_modelled(enum level lvl, json_t *v)
 {
-	const char *k;
 	json_t *x;
 	size_t i;
 
 	if (json_is_object(v)) {
+		const char *k;
+
 		json_object_foreach(v, k, x) {
 			json_t *key = json_string(k);
 			enum level c = level_child(lvl, key);
@@ -612,8 +613,8 @@ html_attr_cmp(const void *a, const void *b)
 static size_t
 html_canon_tag(struct buf *out, const char *s, size_t len)
 {
-	struct html_attr attrs[64];
-	size_t n = 0, i = 1, start;
+	struct html_attr attrs[64] = {{NULL, NULL}};
+	size_t n = 0, i = 1;
 	bool end_tag = s[1] == '/';
 	char name[64];
 	size_t k = 0;
@@ -625,7 +626,7 @@ html_canon_tag(struct buf *out, const char *s, size_t len)
 		name[k++] = (char)tolower((unsigned char)s[i++]);
 	name[k] = '\0';
 	while (i < len && s[i] != '>') {
-		char quote = 0;
+		size_t start;
 		struct buf v;
 
 		while (i < len && (isspace((unsigned char)s[i]) || s[i] == '/'))
@@ -642,6 +643,8 @@ html_canon_tag(struct buf *out, const char *s, size_t len)
 			i++;
 		buf_init(&v, 0);
 		if (i < len && s[i] == '=') {
+			char quote = 0;
+
 			for (i++; i < len && isspace((unsigned char)s[i]); i++)
 				;
 			if (i < len && (s[i] == '"' || s[i] == '\''))
@@ -727,11 +730,11 @@ html_canon(const char *s)
 static bool
 json_subset_equal(json_t *want, json_t *got)
 {
-	const char *k;
 	json_t *v;
-	size_t i;
 
 	if (json_is_object(want)) {
+		const char *k;
+
 		if (!json_is_object(got))
 			return false;
 		json_object_foreach(want, k, v) {
@@ -743,6 +746,8 @@ json_subset_equal(json_t *want, json_t *got)
 		return true;
 	}
 	if (json_is_array(want)) {
+		size_t i;
+
 		if (!json_is_array(got) || json_array_size(got) != json_array_size(want))
 			return false;
 		json_array_foreach(want, i, v) {
@@ -778,8 +783,11 @@ encoding_norm(const char *s, char *out, size_t outlen)
 {
 	size_t i;
 
-	for (i = 0; s[i] != '\0' && i + 1 < outlen; i++)
-		out[i] = s[i] == '_' ? '-' : (char)tolower((unsigned char)s[i]);
+	for (i = 0; s[i] != '\0' && i + 1 < outlen; i++) {
+		out[i] = (char)tolower((unsigned char)s[i]);
+		if (out[i] == '_')
+			out[i] = '-';
+	}
 	out[i] = '\0';
 }
 
@@ -804,7 +812,7 @@ check_one(json_t *root, json_t *check, char *why, size_t whylen)
 {
 	const char *op = json_string_value(json_object_get(check, "op"));
 	json_t *path = json_object_get(check, "path"), *want = json_object_get(check, "value");
-	char desc[160], a[64], b[64];
+	char desc[160];
 	enum level lvl;
 	json_t *got;
 	bool ok;
@@ -816,6 +824,8 @@ check_one(json_t *root, json_t *check, char *why, size_t whylen)
 	got = path_get(root, path);
 	if (strcmp(op, "==") == 0 && strcmp(desc, "encoding") == 0 && json_is_string(want) &&
 	    json_is_string(got)) {
+		char a[64], b[64];
+
 		encoding_norm(json_string_value(want), a, sizeof a);
 		encoding_norm(json_string_value(got), b, sizeof b);
 		ok = strcmp(a, b) == 0;
@@ -981,7 +991,7 @@ fp_record(json_t *rec)
 	struct tally *t;
 	const char *excl;
 	char path[1024], why[512] = "", first[512] = "";
-	json_t *root, *checks, *c;
+	json_t *root, *checks, *implicit, *c;
 	struct run r;
 	size_t i;
 	bool failed = false, unmodelled = false, as_text = false, as_html = false;
@@ -999,7 +1009,9 @@ fp_record(json_t *rec)
 	run_parse(path, url, fp_content_type(rec), &r);
 	root = result_dict(&r);
 	checks = json_deep_copy(json_object_get(rec, "checks"));
-	json_array_extend(checks, fp_implicit_checks(rec));
+	implicit = fp_implicit_checks(rec);
+	json_array_extend(checks, implicit);
+	json_decref(implicit);
 	json_array_foreach(checks, i, c) {
 		switch (check_one(root, c, why, sizeof why)) {
 		case V_PASS: break;
@@ -1375,7 +1387,7 @@ static void
 gf_rss(struct gf *g, json_t *exp)
 {
 	const struct feed_info *fi = &g->r->info;
-	json_t *items = json_object_get(exp, "items"), *e, *guid;
+	json_t *items = json_object_get(exp, "items"), *e;
 	size_t i;
 
 	gf_feed_common(g, exp, fi);
@@ -1391,6 +1403,7 @@ gf_rss(struct gf *g, json_t *exp)
 		return;
 	json_array_foreach(items, i, e) {
 		const struct item *it = g->r->items[i];
+		json_t *guid;
 
 		gf_str(g, json_object_get(e, "title"), it->title, GF_TEXT, "item title");
 		gf_str(g, json_object_get(e, "link"), it->link, GF_EXACT, "item link");
@@ -1413,7 +1426,7 @@ static void
 gf_atom(struct gf *g, json_t *exp)
 {
 	const struct feed_info *fi = &g->r->info;
-	json_t *entries = json_object_get(exp, "entries"), *e, *content;
+	json_t *entries = json_object_get(exp, "entries"), *e;
 	size_t i;
 
 	gf_feed_common(g, exp, fi);
@@ -1428,6 +1441,7 @@ gf_atom(struct gf *g, json_t *exp)
 		return;
 	json_array_foreach(entries, i, e) {
 		const struct item *it = g->r->items[i];
+		json_t *content;
 
 		gf_str(g, json_object_get(e, "title"), it->title, GF_TEXT, "entry title");
 		gf_str(g, json_object_get(e, "id"), it->id, GF_EXACT, "entry id");
@@ -1492,7 +1506,7 @@ gf_detect(const char *input, const char *format)
 				  strcmp(format, "rdf") == 0	  ? DIALECT_RDF :
 				  strcmp(format, "json") == 0	  ? DIALECT_JSON :
 								    DIALECT_UNKNOWN;
-	char path[1024], why[256];
+	char path[1024];
 	struct run r;
 
 	snprintf(path, sizeof path, "%s/gofeed/%s", CORPUS, input);
@@ -1502,6 +1516,8 @@ gf_detect(const char *input, const char *format)
 	if (r.dialect == want && (want == DIALECT_UNKNOWN) == (r.finish_rc != 0)) {
 		t->pass++;
 	} else {
+		char why[256];
+
 		t->fail++;
 		snprintf(why, sizeof why, "dialect %s (parse_finish %d), want %s",
 		    parse_dialect_name(r.dialect), r.finish_rc, parse_dialect_name(want));
@@ -1595,10 +1611,17 @@ floor_of(const char *cat)
 	double rate, found = 100.0;
 
 	ck_assert_msg(f != NULL, "cannot open %s", FLOORS);
-	while (fgets(line, sizeof line, f) != NULL)
-		if (line[0] != '#' && sscanf(line, "%63s %lf", name, &rate) == 2 &&
-		    strcmp(name, cat) == 0)
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *end;
+		size_t n = strcspn(line, " \t");
+
+		if (line[0] == '#' || n >= sizeof name)
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)n, line);
+		rate = strtod(line + n, &end);
+		if (end != line + n && strcmp(name, cat) == 0)
 			found = rate;
+	}
 	fclose(f);
 	return found;
 }
