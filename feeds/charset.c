@@ -22,6 +22,9 @@
 #define CHARSET_SNIFF_MAX 1024 /* bytes held while looking for the XML declaration */
 #define CHARSET_REF_MAX	  40   /* the longest entity or character reference we accept */
 #define CHARSET_DECL_MAX  512  /* the longest XML declaration we rewrite */
+#define CHARSET_DTD_MAX	  ((size_t)64 * 1024) /* the longest DOCTYPE we read */
+#define CHARSET_ENTITIES  64   /* internal entities a DOCTYPE may declare */
+#define CHARSET_ENTITY_MAX 1024 /* and the length of each value */
 #define REPLACEMENT	  "\xEF\xBF\xBD"
 
 enum cs_kind {
@@ -63,13 +66,23 @@ struct charset {
 	enum cs_lex lex;
 	int dtd_depth;
 	char dtd_quote;
+	struct buf doctype; /* the DOCTYPE, held back from the parser */
+	bool dtd_overflow;
+	char *public_id;
+	struct {
+		char *name, *value;
+	} entities[CHARSET_ENTITIES];
+	size_t nentities;
 	struct buf lead; /* white space seen in LEX_START */
 
 	unsigned long line;
 	unsigned long line_offset; /* newlines dropped before the XML declaration */
 	char *error;
 	unsigned long error_line;
-	bool in_stage1; /* decoding into `mid` */
+	unsigned long long error_pos; /* in the decoded text */
+	bool in_stage1;		       /* decoding into `mid` */
+	unsigned long long dec_total;  /* decoded bytes before the chunk being decoded */
+	unsigned long long lex_pos;    /* where stage 2 is, in the decoded text */
 };
 
 /* Windows-1252 at 0x80-0x9F; 0 where it has no character. */
@@ -181,15 +194,25 @@ cs_error(struct charset *cs, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;
+	/*
+	 * The first problem is the first in the text, whichever stage finds it
+	 * (stage 1 runs a chunk ahead of stage 2): so it does not depend on
+	 * how the bytes were chunked.
+	 */
+	unsigned long long pos = cs->in_stage1 ? cs->dec_total + cs->mid.len : cs->lex_pos;
 
-	if (cs->error != NULL)
+	if (cs->error != NULL && pos >= cs->error_pos)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	free(cs->error);
 	cs->error = xstrdup(msg);
+	cs->error_pos = pos;
 	cs->error_line = cs->line + cs->line_offset;
 	/* Stage 1 finds its errors before stage 2 has counted this chunk's lines. */
+	for (size_t i = 0; cs->in_stage1 && i < cs->carry.len; i++)
+		cs->error_line += cs->carry.data[i] == '\n';
 	for (size_t i = 0; cs->in_stage1 && i < cs->mid.len; i++)
 		cs->error_line += cs->mid.data[i] == '\n';
 }
@@ -237,6 +260,7 @@ charset_new(const char *content_type)
 	buf_init(&cs->carry, 0);
 	buf_init(&cs->join2, 0);
 	buf_init(&cs->lead, 0);
+	buf_init(&cs->doctype, 0);
 	if (charset_from_content_type(content_type, cs->http, sizeof cs->http) == NULL)
 		cs->http[0] = '\0';
 	return cs;
@@ -255,6 +279,12 @@ charset_free(struct charset *cs)
 	buf_free(&cs->carry);
 	buf_free(&cs->join2);
 	buf_free(&cs->lead);
+	buf_free(&cs->doctype);
+	for (size_t i = 0; i < cs->nentities; i++) {
+		free(cs->entities[i].name);
+		free(cs->entities[i].value);
+	}
+	free(cs->public_id);
 	free(cs->error);
 	free(cs);
 }
@@ -269,6 +299,21 @@ bool
 charset_is_json(const struct charset *cs)
 {
 	return cs->lex == LEX_JSON;
+}
+
+const char *
+charset_entity(const struct charset *cs, const char *name)
+{
+	for (size_t i = 0; i < cs->nentities; i++)
+		if (strcmp(cs->entities[i].name, name) == 0)
+			return cs->entities[i].value;
+	return NULL;
+}
+
+const char *
+charset_doctype_public(const struct charset *cs)
+{
+	return cs->public_id;
 }
 
 const char *
@@ -807,13 +852,11 @@ cs_tables(void)
 		cs_special[st][0x7F] = cs_special[st][0xC2] = cs_special[st][0xEF] = 1;
 		cs_special[st]['\t'] = cs_special[st]['\r'] = 0;
 	}
-	cs_special[LEX_TEXT]['&'] = cs_special[LEX_TEXT]['<'] = 1;
+	cs_special[LEX_TEXT]['&'] = cs_special[LEX_TEXT]['<'] = cs_special[LEX_TEXT][']'] = 1;
 	cs_special[LEX_CDATA][']'] = 1;
 	cs_special[LEX_COMMENT]['-'] = 1;
 	cs_special[LEX_PI]['?'] = 1;
-	cs_special[LEX_DOCTYPE]['['] = cs_special[LEX_DOCTYPE][']'] = 1;
-	cs_special[LEX_DOCTYPE]['>'] = cs_special[LEX_DOCTYPE]['"'] = 1;
-	cs_special[LEX_DOCTYPE]['\''] = 1;
+	memset(cs_special[LEX_DOCTYPE], 1, sizeof cs_special[LEX_DOCTYPE]); /* all held back */
 	done = true;
 }
 
@@ -905,10 +948,16 @@ cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, stru
 		if (m > 0) {
 			size_t n = strlen(opens[i].open);
 
-			buf_add(out, s, n);
 			cs->lex = opens[i].lex;
+			if (cs->lex != LEX_DOCTYPE) {
+				buf_add(out, s, n);
+				return (long)n;
+			}
 			cs->dtd_depth = 0;
 			cs->dtd_quote = 0;
+			cs->dtd_overflow = false;
+			buf_reset(&cs->doctype);
+			buf_add(&cs->doctype, s, n);
 			return (long)n;
 		}
 	}
@@ -923,6 +972,24 @@ cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, stru
 	cs_error(cs, "'<' that starts no tag (read as \"&lt;\")");
 	buf_add(out, "&lt;", 4);
 	return 1;
+}
+
+/* "]]>" outside CDATA is not allowed in XML text: keep it as text. */
+static long
+cs_cdata_end(struct charset *cs, const unsigned char *s, size_t avail, bool final,
+    struct buf *out)
+{
+	int m = cs_starts(s, avail, "]]>");
+
+	if (m < 0 && !final)
+		return -1;
+	if (m <= 0) {
+		buf_add(out, s, 1);
+		return 1;
+	}
+	cs_error(cs, "\"]]>\" outside CDATA (read as text)");
+	buf_adds(out, "]]&gt;");
+	return 3;
 }
 
 /* The end of a CDATA section, comment or PI. */
@@ -943,12 +1010,135 @@ cs_close(struct charset *cs, const unsigned char *s, size_t avail, bool final, c
 	return 1;
 }
 
-/* Inside <!DOCTYPE ...>: quotes and the internal subset's brackets, until its '>'. */
+/* Skip white space in d[i..n). */
+static size_t
+cs_skip_ws(const char *d, size_t i, size_t n)
+{
+	while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* The quoted literal at d[i] (after its quote: *start, *len); the index past it. */
+static size_t
+cs_literal(const char *d, size_t i, size_t n, size_t *start, size_t *len)
+{
+	char q = d[i++];
+	size_t j = i;
+
+	while (j < n && d[j] != q)
+		j++;
+	*start = i;
+	*len = j - i;
+	return j < n ? j + 1 : n;
+}
+
+/* <!ENTITY name "value">: an internal general entity, kept for the parser. */
+static size_t
+cs_entity_decl(struct charset *cs, const char *d, size_t i, size_t n)
+{
+	size_t name = cs_skip_ws(d, i, n), end = name, vstart, vlen;
+	struct buf v;
+
+	if (name < n && d[name] == '%')
+		return name + 1; /* a parameter entity: nothing for us */
+	while (end < n && !strchr(" \t\r\n\"'>", d[end]))
+		end++;
+	i = cs_skip_ws(d, end, n);
+	if (i >= n || (d[i] != '"' && d[i] != '\'') || end == name ||
+	    cs->nentities >= CHARSET_ENTITIES)
+		return i; /* external (SYSTEM, PUBLIC), or too many */
+	i = cs_literal(d, i, n, &vstart, &vlen);
+	if (vlen > CHARSET_ENTITY_MAX)
+		return i;
+	/* character references in an entity value are read when it is declared */
+	buf_init(&v, 0);
+	for (size_t k = vstart; k < vstart + vlen;) {
+		unsigned long cp;
+		long r = charset_charref(d + k, vstart + vlen - k, &cp);
+
+		if (r > 0) {
+			if (cs_xml_char_ok(cp))
+				charset_put_utf8(&v, (unsigned)cp);
+			k += (size_t)r;
+		} else
+			buf_addc(&v, d[k++]);
+	}
+	cs->entities[cs->nentities].name = xstrndup(d + name, end - name);
+	cs->entities[cs->nentities++].value = v.data != NULL ? buf_steal(&v) : xstrdup("");
+	return i;
+}
+
+/*
+ * What we read of a DOCTYPE: its public identifier (RSS 0.91's tells
+ * Netscape from UserLand) and the internal general entities it declares.
+ */
+static void
+cs_doctype_read(struct charset *cs)
+{
+	const char *d = cs->doctype.data;
+	size_t n = cs->doctype.len, i = cs_skip_ws(d, 9, n), start, len;
+
+	while (i < n && !strchr(" \t\r\n[>", d[i]))
+		i++;
+	i = cs_skip_ws(d, i, n);
+	if (n - i > 6 && strncmp(d + i, "PUBLIC", 6) == 0) {
+		i = cs_skip_ws(d, i + 6, n);
+		if (i < n && (d[i] == '"' || d[i] == '\'')) {
+			i = cs_literal(d, i, n, &start, &len);
+			cs->public_id = xstrndup(d + start, len < 256 ? len : 256);
+		}
+	}
+	while (i < n && d[i] != '[')
+		i = d[i] == '"' || d[i] == '\'' ? cs_literal(d, i, n, &start, &len) : i + 1;
+	while (i < n) {
+		if (strncmp(d + i, "<!--", 4) == 0) {
+			const char *e = strstr(d + i + 4, "-->");
+
+			i = e != NULL ? (size_t)(e - d) + 3 : n;
+		} else if (d[i] == '"' || d[i] == '\'')
+			i = cs_literal(d, i, n, &start, &len);
+		else if (strncmp(d + i, "<!ENTITY", 8) == 0)
+			i = cs_entity_decl(cs, d, i + 8, n);
+		else
+			i++;
+	}
+}
+
+/*
+ * The end of the DOCTYPE (or of the document inside it).  libxml2 never
+ * sees it: its push parser reads a malformed DOCTYPE differently depending
+ * on how the bytes were chunked, and we want none of its DTD handling
+ * anyway.  Its lines are kept, as blank ones, so that line numbers hold.
+ */
+static void
+cs_doctype_end(struct charset *cs, struct buf *out)
+{
+	if (cs->dtd_overflow)
+		cs_error(cs, "a DOCTYPE longer than %zu bytes (ignored)", CHARSET_DTD_MAX);
+	else
+		cs_doctype_read(cs);
+	for (size_t i = 0; i < cs->doctype.len; i++)
+		if (cs->doctype.data[i] == '\n') {
+			buf_addc(out, '\n');
+			cs->line++;
+		}
+	buf_reset(&cs->doctype);
+	cs->lex = LEX_TEXT;
+}
+
+/* Inside <!DOCTYPE ...>: held back, with quotes and the internal subset's brackets, to its '>'. */
 static long
 cs_doctype(struct charset *cs, const unsigned char *s, struct buf *out)
 {
 	unsigned char c = s[0];
 
+	if (cs->doctype.len < CHARSET_DTD_MAX)
+		buf_add(&cs->doctype, s, 1);
+	else if (c != '\n')
+		cs->dtd_overflow = true;
+	else
+		buf_add(&cs->doctype, s, 1); /* its lines are kept all the same */
 	if (cs->dtd_quote != 0) {
 		if (c == (unsigned char)cs->dtd_quote)
 			cs->dtd_quote = 0;
@@ -959,8 +1149,7 @@ cs_doctype(struct charset *cs, const unsigned char *s, struct buf *out)
 	else if (c == ']' && cs->dtd_depth > 0)
 		cs->dtd_depth--;
 	else if (c == '>' && cs->dtd_depth == 0)
-		cs->lex = LEX_TEXT;
-	buf_add(out, s, 1);
+		cs_doctype_end(cs, out);
 	return 1;
 }
 
@@ -1028,11 +1217,40 @@ cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, s
 	return 0;
 }
 
+/*
+ * A document cut off inside a CDATA section, comment or PI: close it, so
+ * that libxml2 hands over all of the text there is (it otherwise keeps back
+ * a tail whose length depends on how the bytes were chunked).
+ */
+static void
+cs_close_open(struct charset *cs, struct buf *out)
+{
+	static const char *const closes[] = {[LEX_CDATA] = "]]>", [LEX_COMMENT] = "-->",
+		[LEX_PI] = "?>"};
+
+	if (cs->lex == LEX_DOCTYPE) {
+		cs->lex_pos = cs->dec_total;
+		cs_error(cs, "the document ends inside its DOCTYPE");
+		cs->dtd_overflow = true; /* not read: half a declaration is none */
+		cs_doctype_end(cs, out);
+		return;
+	}
+	if (cs->lex != LEX_CDATA && cs->lex != LEX_COMMENT && cs->lex != LEX_PI)
+		return;
+	cs->lex_pos = cs->dec_total;
+	cs_error(cs, "the document ends inside a %s", cs->lex == LEX_CDATA ? "CDATA section" :
+						       cs->lex == LEX_COMMENT ? "comment" :
+										"processing instruction");
+	buf_adds(out, closes[cs->lex]);
+	cs->lex = LEX_TEXT;
+}
+
 /* Stage 2 on decoded UTF-8, appending to `out`. */
 static void
 cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struct buf *out)
 {
 	size_t i = 0, run = 0;
+	unsigned long long base = cs->dec_total - len - cs->carry.len;
 
 	if (cs->carry.len > 0) {
 		buf_reset(&cs->join2);
@@ -1050,9 +1268,11 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 			i++, run++;
 			continue;
 		}
+		cs->lex_pos = base + i;
 		buf_add(out, s + i - run, run);
 		run = 0;
-		if (cs->lex != LEX_START && (n = (long)cs_char_fix(cs, s + i, len - i, out)) > 0) {
+		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE &&
+		    (n = (long)cs_char_fix(cs, s + i, len - i, out)) > 0) {
 			i += (size_t)n;
 			continue;
 		}
@@ -1063,6 +1283,8 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 				n = cs_amp(cs, s + i, len - i, final, out);
 			else if (s[i] == '<')
 				n = cs_lt(cs, s + i, len - i, final, out);
+			else if (s[i] == ']')
+				n = cs_cdata_end(cs, s + i, len - i, final, out);
 			else
 				n = 1, buf_add(out, s + i, 1);
 			break;
@@ -1086,6 +1308,8 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 		buf_add(out, cs->lead.data, cs->lead.len);
 		buf_reset(&cs->lead);
 	}
+	if (final)
+		cs_close_open(cs, out);
 }
 
 /* ---- the chunk loop ---- */
@@ -1096,6 +1320,7 @@ cs_run(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 	size_t n;
 	const unsigned char *dec = cs_decode(cs, s, len, final, &n);
 
+	cs->dec_total += n;
 	cs_lex(cs, dec, n, final, out);
 }
 

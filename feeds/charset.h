@@ -17,9 +17,12 @@
  * What comes out holds only characters XML 1.0 allows (others become
  * U+FFFD; C1 controls become the Windows-1252 characters they were meant
  * to be).  For XML it is also lexically repaired where feeds commonly break
- * it: a bare "&" becomes "&amp;", a "<" that starts no markup "&lt;", a
- * character reference to a forbidden character U+FFFD.  CDATA sections,
- * comments, processing instructions and the DOCTYPE are left alone.
+ * it: a bare "&" becomes "&amp;", a "<" that starts no markup "&lt;", "]]>"
+ * outside CDATA "]]&gt;", a character reference to a forbidden character
+ * U+FFFD; a CDATA section, comment or PI the document ends inside is closed.
+ * CDATA sections, comments and processing instructions are left alone.  The
+ * DOCTYPE is taken out (its lines kept blank): we read the internal entities
+ * it declares ourselves (charset_entity), and libxml2 does no DTD work.
  */
 #ifndef FEEDMUX_CHARSET_H
 #define FEEDMUX_CHARSET_H
@@ -44,6 +47,11 @@ void charset_finish(struct charset *cs, struct buf *out);
 const char *charset_name(const struct charset *cs);
 /* True once the first character showed a JSON document ('{' or '['). */
 bool charset_is_json(const struct charset *cs);
+/* The value of internal general entity `name` the DOCTYPE declared, or NULL. */
+const char *charset_entity(const struct charset *cs, const char *name);
+/* The DOCTYPE's public identifier, or NULL. */
+const char *charset_doctype_public(const struct charset *cs);
+
 /* The first problem met (its line in *line), or NULL. */
 const char *charset_error(const struct charset *cs, unsigned long *line);
 /* The line the decoded text has reached (1-based). */

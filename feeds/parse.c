@@ -16,10 +16,11 @@
  * tag, so memory is bounded by one item.
  *
  * Safety: no entity substitution, no DTD loading, no network, and an
- * external entity loader that refuses everything (parse_init).  Entities a
- * document declares in its internal subset are expanded from our own small,
- * capped table, never through libxml2's; undeclared HTML entities (&nbsp;)
- * are read from libxml2's HTML table and flag the feed ill-formed.
+ * external entity loader that refuses everything (parse_init).  libxml2
+ * never sees the DOCTYPE (feeds/charset takes it out); the entities it
+ * declares are expanded from charset's small, capped table, as text; an
+ * undeclared HTML entity (&nbsp;) is read from libxml2's HTML table and
+ * flags the feed ill-formed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,6 @@
 #define PARSE_MAX_DEPTH	   256	       /* libxml2 stops at this depth itself */
 #define PARSE_MAX_URL	   8192	       /* longer attribute values are cut */
 #define PARSE_SLICE	   ((size_t)64 * 1024) /* input decoded at a time */
-#define PARSE_MAX_ENTITIES 64	       /* internal entities a document may declare */
-#define PARSE_MAX_ENTITY   1024	       /* and the length of each */
 
 enum ns {
 	NS_OTHER,
@@ -292,11 +291,6 @@ struct frame {
 	bool closed;	    /* ended early by a mismatched end tag (libxml2 still has it open) */
 };
 
-struct entity {
-	char *name;
-	char *value;
-};
-
 struct parser {
 	struct charset *cs;
 	struct buf dec; /* decoded input on its way to libxml2 or jsonfeed */
@@ -311,7 +305,6 @@ struct parser {
 	enum parse_dialect dialect;
 	char version[16];
 	bool atom03;	   /* Atom 0.3 or a draft: text constructs use mode= */
-	bool netscape_dtd; /* RSS 0.91 with Netscape's DOCTYPE */
 	const xmlChar *root_uri;
 	enum ns root_ns;
 	struct feed_info info;
@@ -361,8 +354,6 @@ struct parser {
 	} link; /* the atom:link whose URL is being captured */
 	struct buf text;
 
-	struct entity entities[PARSE_MAX_ENTITIES];
-	size_t nentities;
 	xmlEntity scratch; /* what getEntity hands libxml2 */
 	struct buf scratch_value;
 };
@@ -377,6 +368,7 @@ static void
 parse_problem(struct parser *p, unsigned long line, const char *fmt, ...)
 {
 	char msg[256];
+	struct buf clean;
 	va_list ap;
 
 	p->illformed = true;
@@ -385,8 +377,13 @@ parse_problem(struct parser *p, unsigned long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* The message may quote the document (and be cut inside a character): clean it. */
+	buf_init(&clean, 0);
+	if (line > 0)
+		buf_addf(&clean, "line %lu: ", line);
+	text_append_clean(&clean, msg, strlen(msg));
 	free(p->error);
-	p->error = line > 0 ? xasprintf("line %lu: %s", line, msg) : xstrdup(msg);
+	p->error = buf_steal(&clean);
 	p->error_line = line;
 }
 
@@ -458,16 +455,6 @@ parse_base(const struct parser *p)
 	return p->nbases > 0 ? p->bases[p->nbases - 1] : p->doc_url;
 }
 
-/* A declared internal entity by name, or NULL. */
-static const struct entity *
-parse_entity(const struct parser *p, const char *name)
-{
-	for (size_t i = 0; i < p->nentities; i++)
-		if (strcmp(p->entities[i].name, name) == 0)
-			return &p->entities[i];
-	return NULL;
-}
-
 /* Decode the "&name;" references libxml2 left in an attribute value: declared, then HTML. */
 static void
 parse_decode_refs(const struct parser *p, struct buf *out, const char *s, size_t len)
@@ -475,8 +462,7 @@ parse_decode_refs(const struct parser *p, struct buf *out, const char *s, size_t
 	size_t i = 0, run = 0;
 
 	while (i < len) {
-		const char *semi;
-		const struct entity *e;
+		const char *semi, *value;
 		char name[64];
 
 		if (s[i] != '&' || (semi = memchr(s + i, ';', len - i)) == NULL ||
@@ -485,12 +471,12 @@ parse_decode_refs(const struct parser *p, struct buf *out, const char *s, size_t
 			continue;
 		}
 		snprintf(name, sizeof name, "%.*s", (int)(semi - s - i - 1), s + i + 1);
-		if ((e = parse_entity(p, name)) == NULL) {
+		if ((value = charset_entity(p->cs, name)) == NULL) {
 			i++, run++;
 			continue;
 		}
 		buf_add(out, s + i - run, run);
-		buf_adds(out, e->value);
+		buf_adds(out, value);
 		run = 0;
 		i = (size_t)(semi - s) + 1;
 	}
@@ -781,8 +767,13 @@ parse_root_version(struct parser *p, enum ns ns, const char *version)
 	if (p->dialect == DIALECT_RSS) {
 		if (version == NULL)
 			version = "";
-		if (strcmp(version, "0.91") == 0)
-			snprintf(p->version, sizeof p->version, "rss091%c", p->netscape_dtd ? 'n' : 'u');
+		if (strcmp(version, "0.91") == 0) {
+			/* Netscape's 0.91 names its DTD; UserLand's has none */
+			const char *pub = charset_doctype_public(p->cs);
+
+			snprintf(p->version, sizeof p->version, "rss091%c",
+			    pub != NULL && strstr(pub, "Netscape") != NULL ? 'n' : 'u');
+		}
 		else if (strcmp(version, "0.92") == 0 || strcmp(version, "0.93") == 0 ||
 			 strcmp(version, "0.94") == 0)
 			snprintf(p->version, sizeof p->version, "rss09%c", version[3]);
@@ -1740,16 +1731,12 @@ static xmlEntityPtr
 parse_get_entity(void *ctx, const xmlChar *name)
 {
 	struct parser *p = ctx;
-	const struct entity *e = parse_entity(p, (const char *)name);
-	unsigned cp = e == NULL ? text_html_entity((const char *)name) : 0;
+	const char *value = charset_entity(p->cs, (const char *)name);
+	unsigned cp = value == NULL ? text_html_entity((const char *)name) : 0;
 
-	if (p->ctxt->inSubset != 0 && e == NULL)
-		return NULL; /* inside the DTD: only what it declared */
-	/* libxml2 may have hung the raw entity value on the entity it got last time. */
-	xmlFree(p->scratch.orig);
 	buf_reset(&p->scratch_value);
-	if (e != NULL)
-		buf_adds(&p->scratch_value, e->value);
+	if (value != NULL)
+		buf_adds(&p->scratch_value, value);
 	else if (cp != 0) {
 		charset_put_utf8(&p->scratch_value, cp);
 		parse_problem(p, parse_line(p), "undeclared entity &%s; (read as HTML)", name);
@@ -1770,35 +1757,6 @@ parse_get_entity(void *ctx, const xmlChar *name)
 	} else
 		p->scratch.etype = XML_INTERNAL_PREDEFINED_ENTITY;
 	return &p->scratch;
-}
-
-/* Entities a document declares: kept (few and short) to expand as text. */
-static void
-parse_on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-    const xmlChar *system_id, xmlChar *content)
-{
-	struct parser *p = ctx;
-	struct entity *e;
-
-	(void)public_id, (void)system_id;
-	if (type != XML_INTERNAL_GENERAL_ENTITY || content == NULL ||
-	    p->nentities >= PARSE_MAX_ENTITIES || strlen((const char *)content) > PARSE_MAX_ENTITY ||
-	    parse_entity(p, (const char *)name) != NULL)
-		return;
-	e = &p->entities[p->nentities++];
-	e->name = xstrdup((const char *)name);
-	e->value = xstrdup((const char *)content);
-}
-
-static void
-parse_on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
-    const xmlChar *system_id)
-{
-	struct parser *p = ctx;
-
-	(void)name, (void)system_id;
-	if (external_id != NULL && strstr((const char *)external_id, "Netscape") != NULL)
-		p->netscape_dtd = true;
 }
 
 static void
@@ -1851,8 +1809,6 @@ static xmlSAXHandler parse_sax = {
 	.characters = parse_on_characters,
 	.cdataBlock = parse_on_characters,
 	.getEntity = parse_get_entity,
-	.entityDecl = parse_on_entity_decl,
-	.internalSubset = parse_on_internal_subset,
 	.serror = parse_on_error,
 };
 
@@ -1944,13 +1900,19 @@ parse_push(struct parser *p, const char *data, size_t len)
 	return parse_stopped(p) ? -1 : 0;
 }
 
-/* What the charset layer and JSON side found wrong, in with the rest. */
+/*
+ * What the charset layer and JSON side found wrong, in with the rest.  Not
+ * for what is no feed: the charset layer runs ahead of libxml2, so what it
+ * saw past the root element would depend on how the bytes were chunked.
+ */
 static void
 parse_collect_problems(struct parser *p)
 {
 	unsigned long line = 0;
 	const char *e = charset_error(p->cs, &line);
 
+	if (p->dialect == DIALECT_UNKNOWN)
+		return;
 	if (e != NULL)
 		parse_problem(p, line, "%s", e);
 	if (p->json != NULL && (e = jsonfeed_error(p->json, &line)) != NULL)
@@ -2023,12 +1985,7 @@ parse_free(struct parser *p)
 	while (p->nbases > 0)
 		free(p->bases[--p->nbases]);
 	free(p->bases);
-	for (size_t i = 0; i < p->nentities; i++) {
-		free(p->entities[i].name);
-		free(p->entities[i].value);
-	}
 	feed_info_clear(&p->info);
-	xmlFree(p->scratch.orig);
 	buf_free(&p->dec);
 	buf_free(&p->text);
 	buf_free(&p->scratch_value);
