@@ -1086,6 +1086,7 @@ cs_doctype_read(struct charset *cs)
 		i = cs_skip_ws(d, i + 6, n);
 		if (i < n && (d[i] == '"' || d[i] == '\'')) {
 			i = cs_literal(d, i, n, &start, &len);
+			free(cs->public_id); /* a second DOCTYPE: the last one counts */
 			cs->public_id = xstrndup(d + start, len < 256 ? len : 256);
 		}
 	}

@@ -513,13 +513,16 @@ parse_attr(const struct parser *p, const xmlChar **attrs, int nattrs, const char
 			continue;
 		if ((uri == NULL) != (auri == NULL) || (uri != NULL && strcmp(uri, auri) != 0))
 			continue;
-		if (memchr(v, '&', len) == NULL) {
-			snprintf(out, outlen, "%.*s", (int)len, v);
-			return out;
-		}
 		buf_init(&b, 0);
-		parse_decode_refs(p, &b, v, len);
-		snprintf(out, outlen, "%s", b.data != NULL ? b.data : "");
+		if (memchr(v, '&', len) != NULL) {
+			parse_decode_refs(p, &b, v, len);
+			v = b.data != NULL ? b.data : "";
+			len = b.len;
+		}
+		/* cut, if it must be, at a character boundary */
+		len = text_utf8_cut(v, len < outlen ? len : outlen - 1);
+		memcpy(out, v, len);
+		out[len] = '\0';
 		buf_free(&b);
 		return out;
 	}
@@ -1076,13 +1079,16 @@ parse_attr_element(struct parser *p, const struct rule *r, const xmlChar **attrs
 
 /* ---- markup inside a field ---- */
 
-/* Append at most what the cap allows, so an oversized field is cut rather than lost. */
+/*
+ * Append at most what the cap allows, so an oversized field is cut rather
+ * than lost: at a character boundary (the text is UTF-8 by now).
+ */
 static void
 parse_text_add(struct parser *p, const char *s, size_t len)
 {
 	size_t room = p->text.cap - p->text.len;
 
-	buf_add(&p->text, s, len < room ? len : room);
+	buf_add(&p->text, s, len < room ? len : text_utf8_cut(s, room));
 }
 
 static void

@@ -83,6 +83,20 @@ text_append_clean(struct buf *out, const char *s, size_t len)
 	return buf_add(out, p + i - run, run);
 }
 
+size_t
+text_utf8_cut(const char *s, size_t len)
+{
+	size_t i = len, need;
+
+	/* back over at most three continuation bytes to the lead byte */
+	while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0 || (unsigned char)s[i - 1] < 0xC0)
+		return len;
+	need = (unsigned char)s[i - 1] >= 0xF0 ? 4 : (unsigned char)s[i - 1] >= 0xE0 ? 3 : 2;
+	return len - (i - 1) < need ? i - 1 : len;
+}
+
 int
 text_is_clean(const char *s, size_t len)
 {

@@ -18,6 +18,12 @@
  */
 int text_append_clean(struct buf *out, const char *s, size_t len);
 
+/*
+ * How much of `s` (len bytes of UTF-8) to keep so as not to end inside a
+ * character: len, or less when the last sequence is cut short.
+ */
+size_t text_utf8_cut(const char *s, size_t len);
+
 /* True when `s` is valid UTF-8 holding only characters XML 1.0 allows. */
 int text_is_clean(const char *s, size_t len);
 

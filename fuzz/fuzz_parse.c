@@ -31,8 +31,10 @@ struct result {
 static void
 fuzz_check(const char *s)
 {
-	if (s != NULL && !text_is_clean(s, strlen(s)))
+	if (s != NULL && !text_is_clean(s, strlen(s))) {
+		fprintf(stderr, "not clean UTF-8: \"%s\"\n", s);
 		abort(); /* something unclean escaped the parser */
+	}
 }
 
 static void

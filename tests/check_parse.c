@@ -670,7 +670,12 @@ START_TEST(test_caps)
 	const struct item *it;
 
 	buf_init(&doc, 0);
-	buf_adds(&doc, "<rss version=\"2.0\"><channel><item><title>");
+	buf_adds(&doc, "<rss version=\"2.0\"><channel><item>");
+	/* an attribute longer than we keep, cut inside a character */
+	buf_adds(&doc, "<atom:link xmlns:atom=\"http://www.w3.org/2005/Atom\" href=\"http://h.example/\" rel=\"x");
+	for (int i = 0; i < 200; i++)
+		buf_adds(&doc, "\xe2\x82\xac");
+	buf_adds(&doc, "\"/><title>");
 	for (size_t i = 0; i < PARSE_MAX_TEXT; i++)
 		buf_adds(&doc, "\xc3\xa9"); /* two bytes each: the cap falls inside one */
 	buf_adds(&doc, "</title><description>");
@@ -681,6 +686,7 @@ START_TEST(test_caps)
 		buf_addf(&doc, "<category>c%d</category>", i);
 	for (int i = 0; i < PARSE_MAX_LINKS + 10; i++)
 		buf_addf(&doc, "<enclosure url=\"http://e.example/%d\"/>", i);
+
 	buf_adds(&doc, "</item><item><title>next</title></item></channel></rss>");
 	parse_bytes(doc.data, doc.len, NULL, NULL, 65536, &r);
 	ck_assert_uint_eq(r.n, 2);
@@ -690,6 +696,8 @@ START_TEST(test_caps)
 	ck_assert_uint_le(strlen(it->summary), PARSE_MAX_CONTENT);
 	ck_assert_uint_eq(it->ncategories, PARSE_MAX_CATEGORIES);
 	ck_assert_uint_eq(it->nenclosures, PARSE_MAX_LINKS);
+	ck_assert_int_eq(it->links[0].rel, LINK_OTHER);
+	ck_assert(text_is_clean(it->links[0].rel_name, strlen(it->links[0].rel_name)));
 	ck_assert_str_eq(r.items[1]->title, "next");
 	parsed_free(&r);
 	buf_free(&doc);
@@ -828,6 +836,12 @@ START_TEST(test_text_clean)
 	ck_assert(text_is_clean(b.data, b.len));
 	ck_assert(!text_is_clean("\xEF\xBF\xBE", 3)); /* U+FFFE */
 	buf_free(&b);
+	/* cutting at a character boundary */
+	ck_assert_uint_eq(text_utf8_cut("ab\xE2\x82\xAC", 5), 5);
+	ck_assert_uint_eq(text_utf8_cut("ab\xE2\x82\xAC", 4), 2);
+	ck_assert_uint_eq(text_utf8_cut("ab\xE2\x82\xAC", 3), 2);
+	ck_assert_uint_eq(text_utf8_cut("ab\xF0\x9F\x98\x80", 5), 2);
+	ck_assert_uint_eq(text_utf8_cut("a\xC3\xA9", 3), 3);
 }
 END_TEST
 
