@@ -83,6 +83,8 @@ struct charset {
 	bool in_stage1;		       /* decoding into `mid` */
 	unsigned long long dec_total;  /* decoded bytes before the chunk being decoded */
 	unsigned long long lex_pos;    /* where stage 2 is, in the decoded text */
+	const unsigned char *lex_s;    /* and in the chunk it is on */
+	size_t lex_i;
 };
 
 /* Windows-1252 at 0x80-0x9F; 0 where it has no character. */
@@ -186,6 +188,20 @@ charset_put_utf8(struct buf *out, unsigned cp)
 	}
 }
 
+/* How many newlines s[0..len) holds. */
+static unsigned long
+cs_newlines(const char *s, size_t len)
+{
+	unsigned long n = 0;
+	const char *end = s + len;
+
+	while (s != NULL && s < end && (s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
 static void
 cs_error(struct charset *cs, const char *fmt, ...) PRINTFLIKE(2, 3);
 
@@ -209,12 +225,13 @@ cs_error(struct charset *cs, const char *fmt, ...)
 	free(cs->error);
 	cs->error = xstrdup(msg);
 	cs->error_pos = pos;
-	cs->error_line = cs->line + cs->line_offset;
-	/* Stage 1 finds its errors before stage 2 has counted this chunk's lines. */
-	for (size_t i = 0; cs->in_stage1 && i < cs->carry.len; i++)
-		cs->error_line += cs->carry.data[i] == '\n';
-	for (size_t i = 0; cs->in_stage1 && i < cs->mid.len; i++)
-		cs->error_line += cs->mid.data[i] == '\n';
+	/* cs->line counts the lines of the chunks stage 2 is done with; add this one's so far */
+	cs->error_line = cs->line;
+	if (cs->in_stage1)
+		cs->error_line += cs_newlines(cs->carry.data, cs->carry.len) +
+				  cs_newlines(cs->mid.data, cs->mid.len);
+	else if (cs->lex_s != NULL)
+		cs->error_line += cs_newlines((const char *)cs->lex_s, cs->lex_i);
 }
 
 const char *
@@ -321,12 +338,6 @@ charset_error(const struct charset *cs, unsigned long *line)
 {
 	*line = cs->error_line;
 	return cs->error;
-}
-
-unsigned long
-charset_line(const struct charset *cs)
-{
-	return cs->line + cs->line_offset;
 }
 
 unsigned long
@@ -566,6 +577,15 @@ cs_decide(struct charset *cs)
 
 /* ---- stage 1: decoding ---- */
 
+static uint64_t
+cs_load64(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
 /* Length of the UTF-8 sequence at s: n > 0 valid, 0 invalid, -1 valid so far but cut short. */
 static int
 cs_utf8_seq(const unsigned char *s, size_t avail)
@@ -610,9 +630,14 @@ cs_decode_utf8(struct charset *cs, const unsigned char *s, size_t len, bool fina
 	size_t i = 0, run = 0;
 
 	while (i < len) {
-		int n = s[i] < 0x80 ? 1 : cs_utf8_seq(s + i, len - i);
+		int n;
 
-		if (n <= 0)
+		/* ASCII eight bytes at a time: most feeds are mostly ASCII */
+		while (i + 8 <= len && (cs_load64(s + i) & 0x8080808080808080ULL) == 0)
+			i += 8;
+		if (i >= len)
+			break;
+		if ((n = s[i] < 0x80 ? 1 : cs_utf8_seq(s + i, len - i)) <= 0)
 			break;
 		i += (size_t)n;
 	}
@@ -850,7 +875,7 @@ cs_tables(void)
 		for (int c = 0; c < 0x20; c++)
 			cs_special[st][c] = 1;
 		cs_special[st][0x7F] = cs_special[st][0xC2] = cs_special[st][0xEF] = 1;
-		cs_special[st]['\t'] = cs_special[st]['\r'] = 0;
+		cs_special[st]['\t'] = cs_special[st]['\r'] = cs_special[st]['\n'] = 0;
 	}
 	cs_special[LEX_TEXT]['&'] = cs_special[LEX_TEXT]['<'] = cs_special[LEX_TEXT][']'] = 1;
 	cs_special[LEX_CDATA][']'] = 1;
@@ -870,11 +895,6 @@ cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, struct buf
 {
 	unsigned c = s[0];
 
-	if (c == '\n') {
-		cs->line++;
-		buf_add(out, "\n", 1);
-		return 1;
-	}
 	if (c < 0x20 || c == 0x7F) {
 		cs_error(cs, "character U+%04X is not allowed in XML (replaced)", c);
 		buf_add(out, REPLACEMENT, 3);
@@ -949,10 +969,12 @@ cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, stru
 			size_t n = strlen(opens[i].open);
 
 			cs->lex = opens[i].lex;
-			if (cs->lex != LEX_DOCTYPE) {
+			if (cs->lex == LEX_CDATA) {
 				buf_add(out, s, n);
 				return (long)n;
 			}
+			if (cs->lex != LEX_DOCTYPE)
+				return (long)n; /* comments and PIs are dropped (cs_dropped) */
 			cs->dtd_depth = 0;
 			cs->dtd_quote = 0;
 			cs->dtd_overflow = false;
@@ -992,7 +1014,20 @@ cs_cdata_end(struct charset *cs, const unsigned char *s, size_t avail, bool fina
 	return 3;
 }
 
-/* The end of a CDATA section, comment or PI. */
+/* Comments and PIs (the lexer drops them: libxml2 need not see them). */
+static bool
+cs_dropped(enum cs_lex lex)
+{
+	return lex == LEX_COMMENT || lex == LEX_PI;
+}
+
+/*
+ * The end of a CDATA section, comment or PI.  Comments and processing
+ * instructions carry nothing a feed needs, and libxml2's push parser reads
+ * a malformed one ("<!--->") differently depending on how the bytes were
+ * chunked: they are dropped, all but their newlines (so that line numbers
+ * hold).
+ */
 static long
 cs_close(struct charset *cs, const unsigned char *s, size_t avail, bool final, const char *close,
     struct buf *out)
@@ -1002,11 +1037,13 @@ cs_close(struct charset *cs, const unsigned char *s, size_t avail, bool final, c
 	if (m < 0 && !final)
 		return -1;
 	if (m > 0) {
-		buf_add(out, s, strlen(close));
+		if (!cs_dropped(cs->lex))
+			buf_add(out, s, strlen(close));
 		cs->lex = LEX_TEXT;
 		return (long)strlen(close);
 	}
-	buf_add(out, s, 1);
+	if (!cs_dropped(cs->lex) || s[0] == '\n')
+		buf_add(out, s, 1);
 	return 1;
 }
 
@@ -1120,10 +1157,8 @@ cs_doctype_end(struct charset *cs, struct buf *out)
 	else
 		cs_doctype_read(cs);
 	for (size_t i = 0; i < cs->doctype.len; i++)
-		if (cs->doctype.data[i] == '\n') {
+		if (cs->doctype.data[i] == '\n')
 			buf_addc(out, '\n');
-			cs->line++;
-		}
 	buf_reset(&cs->doctype);
 	cs->lex = LEX_TEXT;
 }
@@ -1208,11 +1243,8 @@ cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, s
 			cs->line_offset += s[i] == '\n';
 		buf_adds(out, "<?xml version=\"1.0\"?>");
 		return (long)end;
-	} else {
-		for (size_t i = 0; i < cs->lead.len; i++)
-			cs->line += cs->lead.data[i] == '\n';
+	} else
 		buf_add(out, cs->lead.data, cs->lead.len);
-	}
 	buf_reset(&cs->lead);
 	cs->lex = LEX_TEXT;
 	return 0;
@@ -1242,15 +1274,119 @@ cs_close_open(struct charset *cs, struct buf *out)
 	cs_error(cs, "the document ends inside a %s", cs->lex == LEX_CDATA ? "CDATA section" :
 						       cs->lex == LEX_COMMENT ? "comment" :
 										"processing instruction");
-	buf_adds(out, closes[cs->lex]);
+	if (!cs_dropped(cs->lex))
+		buf_adds(out, closes[cs->lex]);
 	cs->lex = LEX_TEXT;
+}
+
+/*
+ * Lead bytes 0xC2 and 0xEF are special only before a C1 control (C2 80-9F)
+ * or a noncharacter (EF BF BE/BF); anywhere else (most of CJK text, for
+ * 0xEF) they are ordinary.
+ */
+static bool
+cs_benign(const unsigned char *s, size_t avail)
+{
+	if (s[0] == 0xC2)
+		return avail >= 2 && (s[1] < 0x80 || s[1] > 0x9F);
+	if (s[0] == 0xEF)
+		return avail >= 3 && (s[1] != 0xBF || (s[2] != 0xBE && s[2] != 0xBF));
+	return false;
+}
+
+/* ---- eight bytes at a time ("SWAR"): most bytes need nothing, find them fast ---- */
+
+#define CS_ONES	 0x0101010101010101ULL
+#define CS_HIGHS 0x8080808080808080ULL
+
+/* Does word w hold a zero byte?  (Exact, as a yes or no.) */
+static uint64_t
+cs_has_zero(uint64_t w)
+{
+	return (w - CS_ONES) & ~w & CS_HIGHS;
+}
+
+/* Does w hold byte b? */
+static uint64_t
+cs_has(uint64_t w, unsigned char b)
+{
+	return cs_has_zero(w ^ (CS_ONES * b));
+}
+
+/*
+ * Whether none of the eight bytes at s can need the lexer in `lex`: no
+ * control character (tab and newline included: they are rare enough),
+ * no 0x7F, no lead byte of a C1 control or noncharacter (0xC2, 0xEF), and
+ * none of the state's own markers.
+ */
+static bool
+cs_plain8(const unsigned char *s, enum cs_lex lex)
+{
+	uint64_t w = cs_load64(s);
+	uint64_t bad = ((w - CS_ONES * 0x20) & ~w & CS_HIGHS) | cs_has(w, 0x7F) | cs_has(w, 0xC2) |
+		       cs_has(w, 0xEF);
+
+	switch (lex) {
+	case LEX_TEXT: bad |= cs_has(w, '<') | cs_has(w, '&') | cs_has(w, ']'); break;
+	case LEX_CDATA: bad |= cs_has(w, ']'); break;
+	case LEX_COMMENT: bad |= cs_has(w, '-'); break;
+	case LEX_PI: bad |= cs_has(w, '?'); break;
+	default: break;
+	}
+	return bad == 0;
+}
+
+/* The run of bytes from i that state `lex` copies as they are. */
+static size_t
+cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex)
+{
+	const unsigned char *special = cs_special[lex];
+
+	while (i < len) {
+		while (i + 8 <= len && cs_plain8(s + i, lex))
+			i += 8;
+		if (i >= len || (special[s[i]] && !cs_benign(s + i, len - i)))
+			break;
+		i++;
+	}
+	return i;
+}
+
+/*
+ * In text, how far the bytes from i need nothing done: besides ordinary
+ * characters, a tag ("<p", "</p") and a named reference ("&amp;") go by
+ * as they are.  Only what might need repair stops the run.
+ */
+static size_t
+cs_text_run(const unsigned char *s, size_t i, size_t len)
+{
+	const unsigned char *special = cs_special[LEX_TEXT];
+
+	while (i < len) {
+		size_t j;
+
+		if ((i = cs_plain_run(s, i, len, LEX_TEXT)) >= len || !special[s[i]])
+			break;
+		if (s[i] == '<' && i + 1 < len && (isalpha(s[i + 1]) || s[i + 1] == '/')) {
+			i += 2;
+			continue;
+		}
+		if (s[i] != '&' || i + 1 >= len || !isalpha(s[i + 1]))
+			return i;
+		for (j = i + 2; j < len && j - i < CHARSET_REF_MAX && isalnum(s[j]); j++)
+			;
+		if (j >= len || s[j] != ';')
+			return i;
+		i = j + 1;
+	}
+	return i;
 }
 
 /* Stage 2 on decoded UTF-8, appending to `out`. */
 static void
 cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struct buf *out)
 {
-	size_t i = 0, run = 0;
+	size_t i = 0;
 	unsigned long long base = cs->dec_total - len - cs->carry.len;
 
 	if (cs->carry.len > 0) {
@@ -1261,18 +1397,27 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 		s = (const unsigned char *)cs->join2.data;
 		len = cs->join2.len;
 	}
+	cs->lex_s = s;
 	while (i < len) {
-		const unsigned char *special = cs_special[cs->lex];
+		size_t start = i;
 		long n;
 
-		if (cs->lex != LEX_START && !special[s[i]]) {
-			i++, run++;
-			continue;
-		}
+		/* the common case: a run of bytes nothing is to be done about */
+		if (cs->lex == LEX_TEXT)
+			i = cs_text_run(s, i, len);
+		else if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE)
+			i = cs_plain_run(s, i, len, cs->lex);
+		if (!cs_dropped(cs->lex))
+			buf_add(out, s + start, i - start);
+		else
+			for (size_t k = start; k < i; k++)
+				if (s[k] == '\n')
+					buf_addc(out, '\n');
+		if (i >= len)
+			break;
 		cs->lex_pos = base + i;
-		buf_add(out, s + i - run, run);
-		run = 0;
-		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE &&
+		cs->lex_i = i;
+		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE && !cs_dropped(cs->lex) &&
 		    (n = (long)cs_char_fix(cs, s + i, len - i, out)) > 0) {
 			i += (size_t)n;
 			continue;
@@ -1300,11 +1445,12 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 		}
 		if (n < 0) {
 			buf_add(&cs->carry, s + i, len - i);
-			return;
+			break;
 		}
 		i += (size_t)n;
 	}
-	buf_add(out, s + i - run, run);
+	cs->line += cs_newlines((const char *)s, i < len ? i : len);
+	cs->lex_s = NULL;
 	if (final && cs->lead.len > 0) {
 		buf_add(out, cs->lead.data, cs->lead.len);
 		buf_reset(&cs->lead);

@@ -19,10 +19,12 @@
  * to be).  For XML it is also lexically repaired where feeds commonly break
  * it: a bare "&" becomes "&amp;", a "<" that starts no markup "&lt;", "]]>"
  * outside CDATA "]]&gt;", a character reference to a forbidden character
- * U+FFFD; a CDATA section, comment or PI the document ends inside is closed.
- * CDATA sections, comments and processing instructions are left alone.  The
- * DOCTYPE is taken out (its lines kept blank): we read the internal entities
- * it declares ourselves (charset_entity), and libxml2 does no DTD work.
+ * U+FFFD; a CDATA section the document ends inside is closed.  CDATA
+ * sections are left alone.  Comments, processing instructions and the
+ * DOCTYPE are taken out (their lines kept blank): they carry nothing a feed
+ * needs, and libxml2's push parser reads malformed ones differently
+ * depending on how the bytes were chunked; we read the internal entities
+ * the DOCTYPE declares ourselves (charset_entity).
  */
 #ifndef FEEDMUX_CHARSET_H
 #define FEEDMUX_CHARSET_H
@@ -54,8 +56,6 @@ const char *charset_doctype_public(const struct charset *cs);
 
 /* The first problem met (its line in *line), or NULL. */
 const char *charset_error(const struct charset *cs, unsigned long *line);
-/* The line the decoded text has reached (1-based). */
-unsigned long charset_line(const struct charset *cs);
 /* Lines of white space dropped before an XML declaration: add it to libxml2's line numbers. */
 unsigned long charset_line_offset(const struct charset *cs);
 

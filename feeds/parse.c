@@ -1355,23 +1355,24 @@ parse_take_text(struct parser *p)
 	bool title = p->field == F_TITLE || p->field == F_FEED_TITLE || p->field == F_FEED_SUBTITLE;
 	bool html_field = p->field == F_SUMMARY || p->field == F_CONTENT;
 
+	/*
+	 * What libxml2 hands us is clean already: feeds/charset gave it valid
+	 * UTF-8 with only characters XML allows, character references it checks,
+	 * and the entities we expand are cleaned (parse_get_entity).  Only what
+	 * base64 decodes to must be checked: if it is not clean text, it was not
+	 * base64 (type="custom/type").
+	 */
 	buf_init(&raw, 0);
-	/* Base64 that does not decode to text was not base64 (type="custom/type"). */
-	if (p->field_base64 && (text_base64_decode(&raw, p->text.data != NULL ? p->text.data : "",
-				    p->text.len) != 0 || !text_is_clean(raw.data != NULL ? raw.data : "",
-							    raw.len))) {
-		buf_reset(&raw);
-		buf_add(&raw, p->text.data != NULL ? p->text.data : "", p->text.len);
-	} else if (!p->field_base64)
-		buf_add(&raw, p->text.data != NULL ? p->text.data : "", p->text.len);
-	buf_reset(&p->text);
 	buf_init(&clean, 0);
-	text_append_clean(&clean, raw.data != NULL ? raw.data : "", raw.len);
-	buf_reset(&raw);
-	if (clean.data == NULL) {
-		buf_free(&raw);
+	if (p->field_base64 && (text_base64_decode(&clean, p->text.data != NULL ? p->text.data : "",
+				    p->text.len) != 0 || !text_is_clean(clean.data != NULL ? clean.data : "",
+							    clean.len)))
+		buf_reset(&clean);
+	if (clean.len == 0)
+		buf_add(&clean, p->text.data != NULL ? p->text.data : "", p->text.len);
+	buf_reset(&p->text);
+	if (clean.data == NULL)
 		return NULL;
-	}
 	if (p->field_type == TEXT_PLAIN && (p->reading == R_PLAIN || p->atom03) &&
 	    (title || html_field) && text_looks_like_html(clean.data))
 		p->field_type = TEXT_HTML; /* RSS titles and the like: HTML if they look it */
@@ -1741,8 +1742,8 @@ parse_get_entity(void *ctx, const xmlChar *name)
 	unsigned cp = value == NULL ? text_html_entity((const char *)name) : 0;
 
 	buf_reset(&p->scratch_value);
-	if (value != NULL)
-		buf_adds(&p->scratch_value, value);
+	if (value != NULL) /* a DOCTYPE's: its value was never checked */
+		text_append_clean(&p->scratch_value, value, strlen(value));
 	else if (cp != 0) {
 		charset_put_utf8(&p->scratch_value, cp);
 		parse_problem(p, parse_line(p), "undeclared entity &%s; (read as HTML)", name);

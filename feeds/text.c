@@ -60,7 +60,14 @@ text_append_clean(struct buf *out, const char *s, size_t len)
 	size_t run = 0, i = 0;
 
 	while (i < len) {
-		size_t n = text_char_len(p + i, len - i);
+		size_t n;
+
+		/* printable ASCII, the bulk of any feed, needs no decoding */
+		if (p[i] >= 0x20 && p[i] < 0x7F) {
+			i++, run++;
+			continue;
+		}
+		n = text_char_len(p + i, len - i);
 
 		if (n != 0) {
 			i += n;
@@ -102,9 +109,14 @@ text_is_clean(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	for (size_t i = 0, n; i < len; i += n)
+	for (size_t i = 0, n; i < len; i += n) {
+		if (p[i] >= 0x20 && p[i] < 0x7F) {
+			n = 1;
+			continue;
+		}
 		if ((n = text_char_len(p + i, len - i)) == 0)
 			return 0;
+	}
 	return 1;
 }
 
@@ -473,15 +485,58 @@ text_is_c1_ref(const char *s, size_t len)
 	return charset_charref(s, len, &v) > 0 && v >= 0x80 && v <= 0x9F;
 }
 
+/* Whether the tag s[0..end) has an attribute whose value is a URL (cheaper than rewriting it). */
+static bool
+text_tag_has_url(const char *s, size_t end)
+{
+	for (const char *eq = memchr(s, '=', end); eq != NULL;
+	     eq = memchr(eq + 1, '=', end - (size_t)(eq + 1 - s))) {
+		const char *name_end = eq, *name;
+		char attr[16];
+
+		while (name_end > s && isspace((unsigned char)name_end[-1]))
+			name_end--;
+		for (name = name_end; name > s && !isspace((unsigned char)name[-1]) && name[-1] != '<';
+		     name--)
+			;
+		if (name_end > name && (size_t)(name_end - name) < sizeof attr) {
+			memcpy(attr, name, (size_t)(name_end - name));
+			attr[name_end - name] = '\0';
+			if (text_is_url_attr(attr))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Where `c` next is in s[i..len), or len. */
+static size_t
+text_next(const char *s, size_t i, size_t len, char c)
+{
+	const char *p = memchr(s + i, c, len - i);
+
+	return p != NULL ? (size_t)(p - s) : len;
+}
+
 void
 text_html_resolve(struct buf *out, const char *html, size_t len, const char *base)
 {
-	size_t i = 0, run = 0;
+	size_t i = 0, run = 0, lt_at = 0, amp_at = 0;
 
 	while (i < len) {
 		unsigned cp;
-		size_t n;
+		size_t n, next;
 
+		/* text runs to the next tag or reference (each found once: no rescans) */
+		if (lt_at < i)
+			lt_at = text_next(html, i, len, '<');
+		if (amp_at < i)
+			amp_at = text_next(html, i, len, '&');
+		next = lt_at < amp_at ? lt_at : amp_at;
+		run += next - i;
+		i = next;
+		if (i >= len)
+			break;
 		if (html[i] == '&' && text_is_c1_ref(html + i, len - i) &&
 		    (n = text_ref(html + i, len - i, &cp)) > 0) {
 			/* &#146; means what Windows-1252 has there, as browsers read it. */
@@ -491,7 +546,8 @@ text_html_resolve(struct buf *out, const char *html, size_t len, const char *bas
 			i += n;
 			continue;
 		}
-		if (html[i] != '<' || i + 1 >= len || !isalpha((unsigned char)html[i + 1])) {
+		if (html[i] != '<' || i + 1 >= len || !isalpha((unsigned char)html[i + 1]) ||
+		    base == NULL || !text_tag_has_url(html + i, text_tag_end(html + i, len - i))) {
 			i++, run++;
 			continue;
 		}

@@ -44,7 +44,8 @@ url_encode_untidy(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c <= 0x20 || c == 0x7F || strchr("\"<>\\^`{|}", c) != NULL) {
+		if (c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' ||
+		    c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
 			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
 
 			buf_add(&b, esc, 3);
