@@ -193,9 +193,12 @@ static unsigned long
 cs_newlines(const char *s, size_t len)
 {
 	unsigned long n = 0;
-	const char *end = s + len;
+	const char *end;
 
-	while (s != NULL && s < end && (s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+	if (s == NULL)
+		return 0;
+	end = s + len;
+	while (s < end && (s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
 		n++;
 		s++;
 	}

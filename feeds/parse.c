@@ -1323,10 +1323,15 @@ parse_on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const
 	parse_keep_references(p);
 	if (++p->depth > PARSE_MAX_DEPTH)
 		return;
-	if (p->depth == 1)
-		parse_root(p, uri, name, nns, nss, attrs, nattrs);
 	ns = uri == NULL && prefix != NULL ? parse_ns_by_prefix(prefix) : parse_ns(p, uri);
 	p->stack[p->depth] = (struct frame){ns, name, uri, K_OTHER, false, false, false, false};
+	if (p->depth == 1) {
+		parse_root(p, uri, name, nns, nss, attrs, nattrs);
+		/* not a feed: xmlStopParser freed the input `attrs` points into */
+		if (p->dialect == DIALECT_UNKNOWN)
+			return;
+		p->stack[1].ns = parse_ns(p, uri);
+	}
 	parse_push_base(p, attrs, nattrs);
 	if (p->depth == 1) {
 		p->stack[1].kind = p->dialect == DIALECT_ATOM ? K_CHANNEL : K_ROOT;
