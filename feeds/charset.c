@@ -17,6 +17,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "feeds/charset.h"
 
 #define CHARSET_SNIFF_MAX 1024 /* bytes held while looking for the XML declaration */
@@ -580,6 +584,7 @@ cs_decide(struct charset *cs)
 
 /* ---- stage 1: decoding ---- */
 
+#ifndef __SSE2__
 static uint64_t
 cs_load64(const unsigned char *s)
 {
@@ -587,6 +592,17 @@ cs_load64(const unsigned char *s)
 
 	memcpy(&w, s, sizeof w);
 	return w;
+}
+#endif
+
+/*
+ * Documents labelled UTF-8 or Latin-1 reach the lexer undecoded: it checks
+ * their UTF-8 as it goes, in the same pass.
+ */
+static bool
+cs_raw_utf8(const struct charset *cs)
+{
+	return cs->kind == K_UTF8 || cs->kind == K_LATIN;
 }
 
 /* Length of the UTF-8 sequence at s: n > 0 valid, 0 invalid, -1 valid so far but cut short. */
@@ -624,56 +640,6 @@ cs_hold(struct charset *cs, const unsigned char *s, size_t n)
 {
 	memcpy(cs->held, s, n);
 	cs->nheld = n;
-}
-
-/* UTF-8 with Windows-1252 for the bytes that are not UTF-8.  Returns the decoded text. */
-static const unsigned char *
-cs_decode_utf8(struct charset *cs, const unsigned char *s, size_t len, bool final, size_t *outlen)
-{
-	size_t i = 0, run = 0;
-
-	while (i < len) {
-		int n;
-
-		/* ASCII eight bytes at a time: most feeds are mostly ASCII */
-		while (i + 8 <= len && (cs_load64(s + i) & 0x8080808080808080ULL) == 0)
-			i += 8;
-		if (i >= len)
-			break;
-		if ((n = s[i] < 0x80 ? 1 : cs_utf8_seq(s + i, len - i)) <= 0)
-			break;
-		i += (size_t)n;
-	}
-	if (i == len) {
-		*outlen = len;
-		return s;
-	}
-	buf_reset(&cs->mid);
-	buf_add(&cs->mid, s, i);
-	while (i < len) {
-		int n = s[i] < 0x80 ? 1 : cs_utf8_seq(s + i, len - i);
-		unsigned cp;
-
-		if (n > 0) {
-			run += (size_t)n;
-			i += (size_t)n;
-			continue;
-		}
-		buf_add(&cs->mid, s + i - run, run);
-		run = 0;
-		if (n < 0 && !final) {
-			cs_hold(cs, s + i, len - i);
-			break;
-		}
-		if (cs->kind == K_UTF8)
-			cs_error(cs, "byte 0x%02X is not UTF-8 (read as Windows-1252)", s[i]);
-		cp = s[i] >= 0xA0 ? s[i] : charset_cp1252(s[i]);
-		charset_put_utf8(&cs->mid, cp != 0 ? cp : 0xFFFD);
-		i++;
-	}
-	buf_add(&cs->mid, s + i - run, run);
-	*outlen = cs->mid.len;
-	return (const unsigned char *)(cs->mid.data != NULL ? cs->mid.data : "");
 }
 
 static unsigned
@@ -785,7 +751,7 @@ cs_decode(struct charset *cs, const unsigned char *s, size_t len, bool final, si
 	cs->in_stage1 = true;
 	switch (cs->kind) {
 	case K_UTF8:
-	case K_LATIN: s = cs_decode_utf8(cs, s, len, final, outlen); break;
+	case K_LATIN: *outlen = len; break; /* checked by the lexer (cs_char_fix) */
 	case K_ICONV: s = cs_decode_iconv(cs, s, len, final, outlen); break;
 	default: s = cs_decode_utf16_32(cs, s, len, final, outlen); break;
 	}
@@ -889,15 +855,51 @@ cs_tables(void)
 }
 
 /*
- * One special byte at s[0] in any state: control characters, C1 controls
- * and noncharacters.  Returns bytes consumed (what replaces them is in
- * `out`), or 0 when the byte is not one of these.
+ * Lead bytes 0xC2 and 0xEF are special only before a C1 control (C2 80-9F)
+ * or a noncharacter (EF BF BE/BF); anywhere else (most of CJK text, for
+ * 0xEF) they are ordinary.
  */
-static size_t
-cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, struct buf *out)
+static bool
+cs_benign(const unsigned char *s, size_t avail)
+{
+	if (s[0] == 0xC2)
+		return avail >= 2 && (s[1] < 0x80 || s[1] > 0x9F);
+	if (s[0] == 0xEF)
+		return avail >= 3 && (s[1] != 0xBF || (s[2] != 0xBE && s[2] != 0xBF));
+	return s[0] >= 0x80; /* the lexer has checked it is UTF-8 */
+}
+
+/*
+ * One special byte at s[0] in any state: control characters, bytes that
+ * are not UTF-8 (in a document that should be: read as Windows-1252), C1
+ * controls and noncharacters.  Returns bytes consumed (what replaces them
+ * is in `out`), 0 when the byte is none of these, -1 when a sequence the
+ * chunk cuts short must wait for more.
+ */
+static long
+cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, bool final,
+    struct buf *out)
 {
 	unsigned c = s[0];
 
+	if (c >= 0x80 && cs_raw_utf8(cs)) {
+		int n = cs_utf8_seq(s, avail);
+		unsigned cp;
+
+		if (n < 0 && !final)
+			return -1;
+		if (n <= 0) {
+			if (cs->kind == K_UTF8)
+				cs_error(cs, "byte 0x%02X is not UTF-8 (read as Windows-1252)", c);
+			cp = c >= 0xA0 ? c : charset_cp1252((unsigned char)c);
+			charset_put_utf8(out, cp != 0 ? cp : 0xFFFD);
+			return 1;
+		}
+		if (cs_benign(s, avail)) {
+			buf_add(out, s, (size_t)n);
+			return n;
+		}
+	}
 	if (c < 0x20 || c == 0x7F) {
 		cs_error(cs, "character U+%04X is not allowed in XML (replaced)", c);
 		buf_add(out, REPLACEMENT, 3);
@@ -1282,22 +1284,12 @@ cs_close_open(struct charset *cs, struct buf *out)
 	cs->lex = LEX_TEXT;
 }
 
-/*
- * Lead bytes 0xC2 and 0xEF are special only before a C1 control (C2 80-9F)
- * or a noncharacter (EF BF BE/BF); anywhere else (most of CJK text, for
- * 0xEF) they are ordinary.
- */
-static bool
-cs_benign(const unsigned char *s, size_t avail)
-{
-	if (s[0] == 0xC2)
-		return avail >= 2 && (s[1] < 0x80 || s[1] > 0x9F);
-	if (s[0] == 0xEF)
-		return avail >= 3 && (s[1] != 0xBF || (s[2] != 0xBE && s[2] != 0xBF));
-	return false;
-}
 
-/* ---- eight bytes at a time ("SWAR"): most bytes need nothing, find them fast ---- */
+/*
+ * ---- sixteen (SSE2) or eight (SWAR) bytes at a time: most bytes need
+ * nothing, find them fast ----
+ */
+#ifndef __SSE2__
 
 #define CS_ONES	 0x0101010101010101ULL
 #define CS_HIGHS 0x8080808080808080ULL
@@ -1323,11 +1315,11 @@ cs_has(uint64_t w, unsigned char b)
  * none of the state's own markers.
  */
 static bool
-cs_plain8(const unsigned char *s, enum cs_lex lex)
+cs_plain8(const unsigned char *s, enum cs_lex lex, bool raw)
 {
 	uint64_t w = cs_load64(s);
-	uint64_t bad = ((w - CS_ONES * 0x20) & ~w & CS_HIGHS) | cs_has(w, 0x7F) | cs_has(w, 0xC2) |
-		       cs_has(w, 0xEF);
+	uint64_t bad = ((w - CS_ONES * 0x20) & ~w & CS_HIGHS) | cs_has(w, 0x7F) |
+		       (raw ? w & CS_HIGHS : cs_has(w, 0xC2) | cs_has(w, 0xEF));
 
 	switch (lex) {
 	case LEX_TEXT: bad |= cs_has(w, '<') | cs_has(w, '&') | cs_has(w, ']'); break;
@@ -1338,17 +1330,99 @@ cs_plain8(const unsigned char *s, enum cs_lex lex)
 	}
 	return bad == 0;
 }
+#endif
 
-/* The run of bytes from i that state `lex` copies as they are. */
+/*
+ * A run of valid, ordinary multi-byte UTF-8 sequences from i (text in
+ * Cyrillic, Greek, CJK...): where it ends.  The common two- and three-byte
+ * sequences are checked inline.
+ */
 static size_t
-cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex)
+cs_utf8_run(const unsigned char *s, size_t i, size_t len)
+{
+	while (i < len && s[i] >= 0x80) {
+		unsigned char c = s[i];
+		int n;
+
+		if (c >= 0xC3 && c <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+			i += 2;
+			continue;
+		}
+		if (c >= 0xE1 && c <= 0xEC && i + 2 < len && (s[i + 1] & 0xC0) == 0x80 &&
+		    (s[i + 2] & 0xC0) == 0x80) {
+			i += 3;
+			continue;
+		}
+		if ((n = cs_utf8_seq(s + i, len - i)) <= 0 || !cs_benign(s + i, len - i))
+			break;
+		i += (size_t)n;
+	}
+	return i;
+}
+
+#ifdef __SSE2__
+/* Where among the sixteen bytes at s the first one that may need the lexer is (16: none). */
+static unsigned
+cs_special16(const unsigned char *s, enum cs_lex lex, bool raw)
+{
+	static const unsigned char marks[][3] = {[LEX_TEXT] = {'<', '&', ']'},
+		[LEX_CDATA] = {']', ']', ']'}, [LEX_COMMENT] = {'-', '-', '-'},
+		[LEX_PI] = {'?', '?', '?'}, [LEX_JSON] = {0x7F, 0x7F, 0x7F}};
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* signed: the controls, and every byte above 0x7F; but tab, newline, CR are fine */
+	__m128i bad = _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+					   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+					       _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+	unsigned mask;
+
+	if (!raw) /* decoded text: only the lead bytes of C1 controls and noncharacters */
+		bad = _mm_or_si128(_mm_andnot_si128(_mm_cmplt_epi8(v, _mm_setzero_si128()), bad),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC2)),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)marks[lex][0])));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)marks[lex][1])));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)marks[lex][2])));
+	mask = (unsigned)_mm_movemask_epi8(bad);
+	return mask != 0 ? (unsigned)__builtin_ctz(mask) : 16;
+}
+#endif
+
+/*
+ * The run of bytes from i that state `lex` copies as they are.  With `raw`
+ * (undecoded UTF-8) a byte above 0x7F goes by only as part of a complete,
+ * valid sequence.
+ */
+static size_t
+cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool raw)
 {
 	const unsigned char *special = cs_special[lex];
 
 	while (i < len) {
-		while (i + 8 <= len && cs_plain8(s + i, lex))
+#ifdef __SSE2__
+		while (i + 16 <= len) {
+			unsigned k = cs_special16(s + i, lex, raw);
+
+			i += k;
+			if (k < 16)
+				break;
+		}
+#else
+		while (i + 8 <= len && cs_plain8(s + i, lex, raw))
 			i += 8;
-		if (i >= len || (special[s[i]] && !cs_benign(s + i, len - i)))
+#endif
+		if (i >= len)
+			break;
+		if (s[i] >= 0x80 && raw) {
+			size_t k = cs_utf8_run(s, i, len);
+
+			if (k == i)
+				break;
+			i = k;
+			continue;
+		}
+		if (special[s[i]] && !cs_benign(s + i, len - i))
 			break;
 		i++;
 	}
@@ -1361,14 +1435,12 @@ cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex)
  * as they are.  Only what might need repair stops the run.
  */
 static size_t
-cs_text_run(const unsigned char *s, size_t i, size_t len)
+cs_text_run(const unsigned char *s, size_t i, size_t len, bool raw)
 {
-	const unsigned char *special = cs_special[LEX_TEXT];
-
 	while (i < len) {
 		size_t j;
 
-		if ((i = cs_plain_run(s, i, len, LEX_TEXT)) >= len || !special[s[i]])
+		if ((i = cs_plain_run(s, i, len, LEX_TEXT, raw)) >= len || s[i] >= 0x80)
 			break;
 		if (s[i] == '<' && i + 1 < len && (isalpha(s[i + 1]) || s[i + 1] == '/')) {
 			i += 2;
@@ -1407,9 +1479,9 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 
 		/* the common case: a run of bytes nothing is to be done about */
 		if (cs->lex == LEX_TEXT)
-			i = cs_text_run(s, i, len);
+			i = cs_text_run(s, i, len, cs_raw_utf8(cs));
 		else if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE)
-			i = cs_plain_run(s, i, len, cs->lex);
+			i = cs_plain_run(s, i, len, cs->lex, cs_raw_utf8(cs));
 		if (!cs_dropped(cs->lex))
 			buf_add(out, s + start, i - start);
 		else
@@ -1421,7 +1493,11 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 		cs->lex_pos = base + i;
 		cs->lex_i = i;
 		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE && !cs_dropped(cs->lex) &&
-		    (n = (long)cs_char_fix(cs, s + i, len - i, out)) > 0) {
+		    (n = cs_char_fix(cs, s + i, len - i, final, out)) != 0) {
+			if (n < 0) {
+				buf_add(&cs->carry, s + i, len - i);
+				break;
+			}
 			i += (size_t)n;
 			continue;
 		}

@@ -312,10 +312,12 @@ jf_item(struct jsonfeed *jf, json_t *obj)
 		struct buf b;
 
 		buf_init(&b, 0);
-		text_html_resolve(&b, html, strlen(html), jf->doc_url);
-		it->content = buf_steal(&b);
+		if (text_html_resolve(&b, html, strlen(html), jf->doc_url)) {
+			it->content = buf_steal(&b);
+			free(html);
+		} else
+			it->content = html;
 		it->content_type = TEXT_HTML;
-		free(html);
 		free(plain);
 	} else {
 		it->content = plain;

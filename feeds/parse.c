@@ -1386,9 +1386,11 @@ parse_take_text(struct parser *p)
 		buf_free(&clean);
 		clean = raw;
 	} else if (html_field && p->field_type != TEXT_PLAIN) {
-		text_html_resolve(&raw, clean.data, clean.len, p->field_base);
-		buf_free(&clean);
-		clean = raw;
+		if (text_html_resolve(&raw, clean.data, clean.len, p->field_base)) {
+			buf_free(&clean);
+			clean = raw;
+		} else
+			buf_free(&raw);
 		text_trim(clean.data);
 	} else {
 		buf_free(&raw);

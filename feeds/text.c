@@ -375,12 +375,18 @@ text_xml_escape(struct buf *out, const char *s, size_t len, bool attr)
 bool
 text_is_url_attr(const char *name)
 {
-	static const char *const attrs[] = {"action", "background", "cite", "classid", "codebase",
-		"data", "formaction", "href", "icon", "longdesc", "manifest", "poster", "profile",
-		"src", "srcset", "usemap", "xlink:href"};
+	/* by length, so that most names (class, style, alt, width) cost one comparison or none */
+	static const char *const by_len[][4] = {
+		[3] = {"src"}, [4] = {"href", "cite", "data", "icon"}, [6] = {"action", "poster", "srcset", "usemap"},
+		[7] = {"classid", "profile"}, [8] = {"codebase", "longdesc", "manifest"},
+		[10] = {"background", "formaction", "xlink:href"},
+	};
+	size_t len = strlen(name);
 
-	for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-		if (strcasecmp(name, attrs[i]) == 0)
+	if (len >= sizeof by_len / sizeof by_len[0])
+		return false;
+	for (size_t i = 0; i < 4 && by_len[len][i] != NULL; i++)
+		if (strcasecmp(name, by_len[len][i]) == 0)
 			return true;
 	return false;
 }
@@ -485,7 +491,25 @@ text_is_c1_ref(const char *s, size_t len)
 	return charset_charref(s, len, &v) > 0 && v >= 0x80 && v <= 0x9F;
 }
 
-/* Whether the tag s[0..end) has an attribute whose value is a URL (cheaper than rewriting it). */
+/* Whether a URL attribute's value (after '=') is relative: absolute ones stay as written. */
+static bool
+text_value_is_relative(const char *v, const char *end)
+{
+	const char *p;
+
+	while (v < end && (isspace((unsigned char)*v) || *v == '"' || *v == '\''))
+		v++;
+	for (p = v; p < end && (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.');
+	     p++)
+		;
+	return !(p > v && p < end && *p == ':' && isalpha((unsigned char)*v));
+}
+
+/*
+ * Whether the tag s[0..end) has a URL attribute with a relative value: the
+ * only tags worth rewriting (most have none, and most links are absolute).
+ * srcset is always rewritten: it lists several URLs.
+ */
 static bool
 text_tag_has_url(const char *s, size_t end)
 {
@@ -502,7 +526,8 @@ text_tag_has_url(const char *s, size_t end)
 		if (name_end > name && (size_t)(name_end - name) < sizeof attr) {
 			memcpy(attr, name, (size_t)(name_end - name));
 			attr[name_end - name] = '\0';
-			if (text_is_url_attr(attr))
+			if (text_is_url_attr(attr) && (strcasecmp(attr, "srcset") == 0 ||
+							  text_value_is_relative(eq + 1, s + end)))
 				return true;
 		}
 	}
@@ -518,10 +543,52 @@ text_next(const char *s, size_t i, size_t len, char c)
 	return p != NULL ? (size_t)(p - s) : len;
 }
 
-void
+/*
+ * Whether the tag starting at s ("<name") is one that can carry a URL
+ * attribute (a, img, iframe, source...): most tags (p, div, span, em, li)
+ * cannot, and are passed over without being read.
+ */
+static bool
+text_tag_may_link(const char *s, size_t len)
+{
+	/* by first letter: one or two comparisons for most tags, none for many */
+	static const char *const tags[26][8] = {
+		['a' - 'a'] = {"a", "applet", "area", "audio"},
+		['b' - 'a'] = {"base", "blockquote", "body", "button"},
+		['d' - 'a'] = {"del"},
+		['e' - 'a'] = {"embed"},
+		['f' - 'a'] = {"form", "frame"},
+		['h' - 'a'] = {"head", "html"},
+		['i' - 'a'] = {"iframe", "image", "img", "input", "ins"},
+		['l' - 'a'] = {"link"},
+		['o' - 'a'] = {"object"},
+		['q' - 'a'] = {"q"},
+		['s' - 'a'] = {"script", "source"},
+		['t' - 'a'] = {"table", "td", "th", "track"},
+		['u' - 'a'] = {"use"},
+		['v' - 'a'] = {"video"},
+	};
+	char name[16];
+	size_t n = 0;
+	int first;
+
+	for (size_t i = 1; i < len && n + 1 < sizeof name && isalnum((unsigned char)s[i]); i++)
+		name[n++] = (char)tolower((unsigned char)s[i]);
+	name[n] = '\0';
+	if (n == 0 || name[0] < 'a' || name[0] > 'z')
+		return false;
+	first = name[0] - 'a';
+	for (size_t i = 0; i < 8 && tags[first][i] != NULL; i++)
+		if (strcmp(name, tags[first][i]) == 0)
+			return true;
+	return false;
+}
+
+bool
 text_html_resolve(struct buf *out, const char *html, size_t len, const char *base)
 {
 	size_t i = 0, run = 0, lt_at = 0, amp_at = 0;
+	bool changed = false;
 
 	while (i < len) {
 		unsigned cp;
@@ -543,19 +610,24 @@ text_html_resolve(struct buf *out, const char *html, size_t len, const char *bas
 			buf_add(out, html + i - run, run);
 			run = 0;
 			buf_addf(out, "&#x%X;", cp);
+			changed = true;
 			i += n;
 			continue;
 		}
 		if (html[i] != '<' || i + 1 >= len || !isalpha((unsigned char)html[i + 1]) ||
-		    base == NULL || !text_tag_has_url(html + i, text_tag_end(html + i, len - i))) {
+		    base == NULL || !text_tag_may_link(html + i, len - i) ||
+		    !text_tag_has_url(html + i, text_tag_end(html + i, len - i))) {
 			i++, run++;
 			continue;
 		}
 		buf_add(out, html + i - run, run);
 		run = 0;
+		changed = true;
 		i += text_resolve_tag(out, html + i, len - i, base);
 	}
-	buf_add(out, html + i - run, run);
+	if (changed)
+		buf_add(out, html + i - run, run);
+	return changed;
 }
 
 int

@@ -60,13 +60,14 @@ void text_xml_escape(struct buf *out, const char *s, size_t len, bool attr);
 bool text_is_url_attr(const char *name);
 
 /*
- * Append `html` with the URL attributes of its tags (href, src, srcset...)
- * resolved against `base` (see text_is_url_attr; with a NULL base they are
- * left as they are), and character references to C1 controls (&#146;)
- * written as the Windows-1252 characters browsers read them as.  Everything
- * else is copied byte for byte.
+ * Append `html` with the relative URLs of its tags' URL attributes (href,
+ * src, srcset...; see text_is_url_attr) resolved against `base` (with a NULL
+ * base they are left as they are), and character references to C1 controls
+ * (&#146;) written as the Windows-1252 characters browsers read them as.
+ * Everything else is copied byte for byte.  Returns false, having appended
+ * nothing, when there was nothing to change: `html` stands as it is.
  */
-void text_html_resolve(struct buf *out, const char *html, size_t len, const char *base);
+bool text_html_resolve(struct buf *out, const char *html, size_t len, const char *base);
 
 /* Decode base64 text (white space ignored) into `out`; -1 on bad input. */
 int text_base64_decode(struct buf *out, const char *s, size_t len);
