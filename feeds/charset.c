@@ -66,6 +66,7 @@ struct charset {
 	struct buf mid;	 /* stage 1 output, when it is not the input itself */
 
 	struct buf carry; /* stage 2: bytes held back for lookahead */
+	struct buf out;	  /* its output, when it is not the input itself */
 	struct buf join2;
 	enum cs_lex lex;
 	int dtd_depth;
@@ -283,6 +284,7 @@ charset_new(const char *content_type)
 	buf_init(&cs->mid, 0);
 	buf_init(&cs->carry, 0);
 	buf_init(&cs->join2, 0);
+	buf_init(&cs->out, 0);
 	buf_init(&cs->lead, 0);
 	buf_init(&cs->doctype, 0);
 	if (charset_from_content_type(content_type, cs->http, sizeof cs->http) == NULL)
@@ -302,6 +304,7 @@ charset_free(struct charset *cs)
 	buf_free(&cs->mid);
 	buf_free(&cs->carry);
 	buf_free(&cs->join2);
+	buf_free(&cs->out);
 	buf_free(&cs->lead);
 	buf_free(&cs->doctype);
 	for (size_t i = 0; i < cs->nentities; i++) {
@@ -761,6 +764,54 @@ cs_decode(struct charset *cs, const unsigned char *s, size_t len, bool final, si
 
 /* ---- stage 2: the lexer that keeps what libxml2 sees well-formed ---- */
 
+/*
+ * Where stage 2's output goes.  Most of the text passes as it is: the bytes
+ * kept are not copied but handed on where they lie (charset_push returns a
+ * pointer into them) until a handler puts something else in their place;
+ * from then on the chunk's output is built in `out`.
+ */
+struct cs_sink {
+	struct buf *out;
+	const unsigned char *s; /* the text being lexed */
+	size_t from;		/* s[from..at) is kept and not yet copied */
+	size_t at;		/* where the handler that runs now starts */
+	bool put;		/* it replaced what it consumed */
+};
+
+/* What the bytes the current handler consumes become (instead of themselves). */
+static void
+cs_put(struct cs_sink *k, const void *data, size_t len)
+{
+	if (!k->put) {
+		buf_add(k->out, k->s + k->from, k->at - k->from);
+		k->put = true;
+	}
+	buf_add(k->out, data, len);
+}
+
+static void
+cs_puts(struct cs_sink *k, const char *s)
+{
+	cs_put(k, s, strlen(s));
+}
+
+static void
+cs_put_utf8(struct cs_sink *k, unsigned cp)
+{
+	cs_put(k, "", 0);
+	charset_put_utf8(k->out, cp);
+}
+
+/* ... a character reference to `cp`. */
+static void
+cs_put_charref(struct cs_sink *k, unsigned long cp)
+{
+	char ref[16];
+	int n = snprintf(ref, sizeof ref, "&#x%lX;", cp);
+
+	cs_put(k, ref, n > 0 ? (size_t)n : 0);
+}
+
 long
 charset_charref(const char *s, size_t len, unsigned long *value)
 {
@@ -873,12 +924,12 @@ cs_benign(const unsigned char *s, size_t avail)
  * One special byte at s[0] in any state: control characters, bytes that
  * are not UTF-8 (in a document that should be: read as Windows-1252), C1
  * controls and noncharacters.  Returns bytes consumed (what replaces them
- * is in `out`), 0 when the byte is none of these, -1 when a sequence the
- * chunk cuts short must wait for more.
+ * is put in `out`), 0 when the byte is none of these, -1 when a sequence
+ * the chunk cuts short must wait for more.
  */
 static long
 cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, bool final,
-    struct buf *out)
+    struct cs_sink *out)
 {
 	unsigned c = s[0];
 
@@ -892,29 +943,27 @@ cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, bool final
 			if (cs->kind == K_UTF8)
 				cs_error(cs, "byte 0x%02X is not UTF-8 (read as Windows-1252)", c);
 			cp = c >= 0xA0 ? c : charset_cp1252((unsigned char)c);
-			charset_put_utf8(out, cp != 0 ? cp : 0xFFFD);
+			cs_put_utf8(out, cp != 0 ? cp : 0xFFFD);
 			return 1;
 		}
-		if (cs_benign(s, avail)) {
-			buf_add(out, s, (size_t)n);
-			return n;
-		}
+		if (cs_benign(s, avail))
+			return n; /* kept */
 	}
 	if (c < 0x20 || c == 0x7F) {
 		cs_error(cs, "character U+%04X is not allowed in XML (replaced)", c);
-		buf_add(out, REPLACEMENT, 3);
+		cs_put(out, REPLACEMENT, 3);
 		return 1;
 	}
 	if (c == 0xC2 && avail >= 2 && s[1] >= 0x80 && s[1] <= 0x9F) {
 		/* C1 controls are legal but never meant: Windows-1252 mislabelled. */
 		unsigned cp = charset_cp1252(s[1]);
 
-		charset_put_utf8(out, cp != 0 ? cp : 0xFFFD);
+		cs_put_utf8(out, cp != 0 ? cp : 0xFFFD);
 		return 2;
 	}
 	if (c == 0xEF && avail >= 3 && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF)) {
 		cs_error(cs, "character U+FFF%c is not allowed in XML (replaced)", s[2] == 0xBE ? 'E' : 'F');
-		buf_add(out, REPLACEMENT, 3);
+		cs_put(out, REPLACEMENT, 3);
 		return 3;
 	}
 	return 0;
@@ -922,7 +971,7 @@ cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, bool final
 
 /* '&' in text: a reference is kept, a bare ampersand escaped.  -1: need more data. */
 static long
-cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct buf *out)
+cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct cs_sink *out)
 {
 	unsigned long cp;
 	int n = cs_ref(s, avail, &cp);
@@ -931,28 +980,27 @@ cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, str
 		return -1;
 	if (n <= 0) {
 		cs_error(cs, "bare '&' (read as \"&amp;\")");
-		buf_add(out, "&amp;", 5);
+		cs_put(out, "&amp;", 5);
 		return 1;
 	}
 	if (s[1] == '#' && s[2] == 'X') {
 		/* XML wants a lower-case x; HTML allowed both. */
 		cs_error(cs, "character reference with 'X' (read as 'x')");
-		buf_addf(out, "&#x%lX;", cs_xml_char_ok(cp) ? cp : 0xFFFDUL);
+		cs_put_charref(out, cs_xml_char_ok(cp) ? cp : 0xFFFDUL);
 	} else if (s[1] == '#' && cp >= 0x80 && cp <= 0x9F) {
 		unsigned fixed = charset_cp1252((unsigned char)cp);
 
-		buf_addf(out, "&#x%X;", fixed != 0 ? fixed : 0xFFFD);
+		cs_put_charref(out, fixed != 0 ? fixed : 0xFFFDUL);
 	} else if (s[1] == '#' && !cs_xml_char_ok(cp)) {
 		cs_error(cs, "reference to a character XML does not allow (replaced)");
-		buf_add(out, "&#xFFFD;", 8);
-	} else
-		buf_add(out, s, (size_t)n);
-	return n;
+		cs_put(out, "&#xFFFD;", 8);
+	}
+	return n; /* kept, unless put above */
 }
 
 /* '<' in text: note where CDATA, comments, PIs and the DOCTYPE begin. */
 static long
-cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct buf *out)
+cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct cs_sink *out)
 {
 	static const struct {
 		const char *open;
@@ -974,10 +1022,9 @@ cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, stru
 			size_t n = strlen(opens[i].open);
 
 			cs->lex = opens[i].lex;
-			if (cs->lex == LEX_CDATA) {
-				buf_add(out, s, n);
-				return (long)n;
-			}
+			if (cs->lex == LEX_CDATA)
+				return (long)n; /* kept */
+			cs_put(out, "", 0);
 			if (cs->lex != LEX_DOCTYPE)
 				return (long)n; /* comments and PIs are dropped (cs_dropped) */
 			cs->dtd_depth = 0;
@@ -992,30 +1039,26 @@ cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, stru
 		return -1;
 	next = avail >= 2 ? s[1] : ' ';
 	if (isalpha(next) || next == '_' || next == ':' || next == '/' || next == '!' ||
-	    next >= 0x80) {
-		buf_add(out, "<", 1);
-		return 1;
-	}
+	    next >= 0x80)
+		return 1; /* kept */
 	cs_error(cs, "'<' that starts no tag (read as \"&lt;\")");
-	buf_add(out, "&lt;", 4);
+	cs_put(out, "&lt;", 4);
 	return 1;
 }
 
 /* "]]>" outside CDATA is not allowed in XML text: keep it as text. */
 static long
 cs_cdata_end(struct charset *cs, const unsigned char *s, size_t avail, bool final,
-    struct buf *out)
+    struct cs_sink *out)
 {
 	int m = cs_starts(s, avail, "]]>");
 
 	if (m < 0 && !final)
 		return -1;
-	if (m <= 0) {
-		buf_add(out, s, 1);
-		return 1;
-	}
+	if (m <= 0)
+		return 1; /* kept */
 	cs_error(cs, "\"]]>\" outside CDATA (read as text)");
-	buf_adds(out, "]]&gt;");
+	cs_puts(out, "]]&gt;");
 	return 3;
 }
 
@@ -1035,20 +1078,20 @@ cs_dropped(enum cs_lex lex)
  */
 static long
 cs_close(struct charset *cs, const unsigned char *s, size_t avail, bool final, const char *close,
-    struct buf *out)
+    struct cs_sink *out)
 {
 	int m = cs_starts(s, avail, close);
 
 	if (m < 0 && !final)
 		return -1;
 	if (m > 0) {
-		if (!cs_dropped(cs->lex))
-			buf_add(out, s, strlen(close));
+		if (cs_dropped(cs->lex))
+			cs_put(out, "", 0);
 		cs->lex = LEX_TEXT;
 		return (long)strlen(close);
 	}
-	if (!cs_dropped(cs->lex) || s[0] == '\n')
-		buf_add(out, s, 1);
+	if (cs_dropped(cs->lex))
+		cs_put(out, "\n", s[0] == '\n'); /* of what is dropped, only a newline stays */
 	return 1;
 }
 
@@ -1155,25 +1198,27 @@ cs_doctype_read(struct charset *cs)
  * anyway.  Its lines are kept, as blank ones, so that line numbers hold.
  */
 static void
-cs_doctype_end(struct charset *cs, struct buf *out)
+cs_doctype_end(struct charset *cs, struct cs_sink *out)
 {
 	if (cs->dtd_overflow)
 		cs_error(cs, "a DOCTYPE longer than %zu bytes (ignored)", CHARSET_DTD_MAX);
 	else
 		cs_doctype_read(cs);
+	cs_put(out, "", 0);
 	for (size_t i = 0; i < cs->doctype.len; i++)
 		if (cs->doctype.data[i] == '\n')
-			buf_addc(out, '\n');
+			cs_put(out, "\n", 1);
 	buf_reset(&cs->doctype);
 	cs->lex = LEX_TEXT;
 }
 
 /* Inside <!DOCTYPE ...>: held back, with quotes and the internal subset's brackets, to its '>'. */
 static long
-cs_doctype(struct charset *cs, const unsigned char *s, struct buf *out)
+cs_doctype(struct charset *cs, const unsigned char *s, struct cs_sink *out)
 {
 	unsigned char c = s[0];
 
+	cs_put(out, "", 0);
 	if (cs->doctype.len < CHARSET_DTD_MAX)
 		buf_add(&cs->doctype, s, 1);
 	else if (c != '\n')
@@ -1212,19 +1257,22 @@ cs_decl_end(const unsigned char *s, size_t avail)
  * dropped before an XML declaration, which must come first).
  */
 static long
-cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct buf *out)
+cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, struct cs_sink *out)
 {
 	int m;
 
 	if (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n') {
 		buf_add(&cs->lead, s, 1);
+		cs_put(out, "", 0);
 		return 1;
 	}
-	if (s[0] == 0xEF && avail >= 3 && s[1] == 0xBB && s[2] == 0xBF)
+	if (s[0] == 0xEF && avail >= 3 && s[1] == 0xBB && s[2] == 0xBF) {
+		cs_put(out, "", 0);
 		return 3; /* a second BOM, or one after white space */
+	}
 	if (s[0] == '{' || s[0] == '[') {
 		cs->lex = LEX_JSON;
-		buf_add(out, cs->lead.data, cs->lead.len);
+		cs_put(out, cs->lead.data, cs->lead.len);
 		return 0;
 	}
 	if ((m = cs_starts(s, avail, "<?xml")) < 0 && !final)
@@ -1246,10 +1294,10 @@ cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, s
 		 */
 		for (size_t i = 0; i < end; i++)
 			cs->line_offset += s[i] == '\n';
-		buf_adds(out, "<?xml version=\"1.0\"?>");
+		cs_puts(out, "<?xml version=\"1.0\"?>");
 		return (long)end;
 	} else
-		buf_add(out, cs->lead.data, cs->lead.len);
+		cs_put(out, cs->lead.data, cs->lead.len);
 	buf_reset(&cs->lead);
 	cs->lex = LEX_TEXT;
 	return 0;
@@ -1261,7 +1309,7 @@ cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, s
  * a tail whose length depends on how the bytes were chunked).
  */
 static void
-cs_close_open(struct charset *cs, struct buf *out)
+cs_close_open(struct charset *cs, struct cs_sink *out)
 {
 	static const char *const closes[] = {[LEX_CDATA] = "]]>", [LEX_COMMENT] = "-->",
 		[LEX_PI] = "?>"};
@@ -1280,10 +1328,29 @@ cs_close_open(struct charset *cs, struct buf *out)
 						       cs->lex == LEX_COMMENT ? "comment" :
 										"processing instruction");
 	if (!cs_dropped(cs->lex))
-		buf_adds(out, closes[cs->lex]);
+		cs_puts(out, closes[cs->lex]);
 	cs->lex = LEX_TEXT;
 }
 
+
+/*
+ * In text, a special byte at s[i] that needs nothing done all the same: a
+ * tag ("<p", "</p") and a named reference ("&amp;") go by as they are.
+ * Returns where such a thing ends, or i.
+ */
+static size_t
+cs_text_ok(const unsigned char *s, size_t i, size_t len)
+{
+	size_t j;
+
+	if (s[i] == '<' && i + 1 < len && (isalpha(s[i + 1]) || s[i + 1] == '/'))
+		return i + 2;
+	if (s[i] != '&' || i + 1 >= len || !isalpha(s[i + 1]))
+		return i;
+	for (j = i + 2; j < len && j - i < CHARSET_REF_MAX && isalnum(s[j]); j++)
+		;
+	return j < len && s[j] == ';' ? j + 1 : i;
+}
 
 /*
  * ---- sixteen (SSE2) or eight (SWAR) bytes at a time: most bytes need
@@ -1332,18 +1399,187 @@ cs_plain8(const unsigned char *s, enum cs_lex lex, bool raw)
 }
 #endif
 
+#ifdef __SSE2__
+/* Bytes equal to c (0xFF each), and bytes in [lo, hi] (unsigned). */
+#define CS_EQ(v, c)	    _mm_cmpeq_epi8((v), _mm_set1_epi8((char)(c)))
+#define CS_IN(v, lo, hi)                                                                   \
+	_mm_cmpeq_epi8(_mm_min_epu8(_mm_sub_epi8((v), _mm_set1_epi8((char)(lo))),         \
+			   _mm_set1_epi8((char)((hi) - (lo)))),                                \
+	    _mm_sub_epi8((v), _mm_set1_epi8((char)(lo))))
+
+/* A state's own markers, ready for comparing (set up once per run). */
+struct cs_marks {
+	__m128i m0, m1;
+	bool text; /* LEX_TEXT: '<' and '&' are marks, and '<' before a letter or '/' is not */
+};
+
+static void
+cs_marks_init(struct cs_marks *mk, enum cs_lex lex)
+{
+	static const unsigned char marks[][2] = {[LEX_TEXT] = {']', '&'}, [LEX_CDATA] = {']', ']'},
+		[LEX_COMMENT] = {'-', '-'}, [LEX_PI] = {'?', '?'}, [LEX_JSON] = {0x7F, 0x7F}};
+
+	mk->m0 = _mm_set1_epi8((char)marks[lex][0]);
+	mk->m1 = _mm_set1_epi8((char)marks[lex][1]);
+	mk->text = lex == LEX_TEXT;
+}
+
 /*
- * A run of valid, ordinary multi-byte UTF-8 sequences from i (text in
- * Cyrillic, Greek, CJK...): where it ends.  The common two- and three-byte
- * sequences are checked inline.
+ * The ASCII bytes among the sixteen in v (at s; in text s[16] is read too)
+ * that the lexer must look at: controls but tab, newline and CR; 0x7F; the
+ * state's own markers.  A tag's '<' (cs_text_ok) is let by here already.
+ */
+static inline unsigned
+cs_ascii_special16(__m128i v, const unsigned char *s, const struct cs_marks *mk)
+{
+	__m128i ok = _mm_or_si128(CS_EQ(v, '\t'), _mm_or_si128(CS_EQ(v, '\n'), CS_EQ(v, '\r')));
+	__m128i bad = _mm_andnot_si128(ok, CS_IN(v, 0x00, 0x1F));
+
+	bad = _mm_or_si128(bad, CS_EQ(v, 0x7F));
+	bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, mk->m0), _mm_cmpeq_epi8(v, mk->m1)));
+	if (mk->text) {
+		__m128i next = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
+		__m128i tag = _mm_or_si128(CS_IN(_mm_or_si128(next, _mm_set1_epi8(0x20)), 'a', 'z'),
+		    CS_EQ(next, '/'));
+
+		bad = _mm_or_si128(bad, _mm_andnot_si128(tag, CS_EQ(v, '<')));
+	}
+	return (unsigned)_mm_movemask_epi8(bad);
+}
+
+/*
+ * Decoded text (valid UTF-8 already): where among the sixteen bytes at s
+ * the first one that may need the lexer is (16: none).  Above ASCII only
+ * the lead bytes of C1 controls and noncharacters may.
+ */
+static unsigned
+cs_special16(const unsigned char *s, const struct cs_marks *mk)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	unsigned mask = cs_ascii_special16(v, s, mk) |
+			(unsigned)_mm_movemask_epi8(_mm_or_si128(CS_EQ(v, 0xC2), CS_EQ(v, 0xEF)));
+
+	return mask != 0 ? (unsigned)__builtin_ctz(mask) : 16;
+}
+
+/*
+ * Undecoded UTF-8: how many of the sixteen bytes at s go by as they are
+ * (in *n), and whether all of them do.  Multi-byte sequences are checked
+ * sixteen at a time by their shape: a continuation byte exactly where a
+ * lead byte wants one.  Lead bytes whose sequences need a range check
+ * (E0, ED, F0, F4), those of C1 controls and noncharacters (C2, EF), and
+ * bytes that never start a sequence stop the scan for the byte-at-a-time
+ * path.  A sequence the block cuts (whose bytes in it are checked all the
+ * same) is left for the next block.
+ */
+static bool
+cs_plain16_utf8(const unsigned char *s, const struct cs_marks *mk, unsigned *n)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	unsigned high = (unsigned)_mm_movemask_epi8(v), ascii = cs_ascii_special16(v, s, mk);
+	unsigned cont, l3, l4, l2, odd, bad, limit = 16, cut;
+	uint32_t want;
+
+	if (high == 0) {
+		*n = ascii != 0 ? (unsigned)__builtin_ctz(ascii) : 16;
+		return ascii == 0;
+	}
+	cont = (unsigned)_mm_movemask_epi8(CS_IN(v, 0x80, 0xBF));
+	l3 = (unsigned)_mm_movemask_epi8(CS_IN(v, 0xE0, 0xEF));
+	l4 = (unsigned)_mm_movemask_epi8(CS_IN(v, 0xF0, 0xFF));
+	l2 = high & ~cont & ~l3 & ~l4;
+	odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(CS_IN(v, 0xC0, 0xC2), CS_IN(v, 0xF4, 0xFF)),
+	    _mm_or_si128(_mm_or_si128(CS_EQ(v, 0xE0), CS_EQ(v, 0xED)),
+		_mm_or_si128(CS_EQ(v, 0xEF), CS_EQ(v, 0xF0)))));
+	/* where continuation bytes must be: after each lead, as many as it announces */
+	want = (uint32_t)(l2 | l3 | l4) << 1 | (uint32_t)(l3 | l4) << 2 | (uint32_t)l4 << 3;
+	cut = (l2 & 0x8000) | (l3 & 0xC000) | (l4 & 0xE000);
+	if (cut != 0)
+		limit = (unsigned)__builtin_ctz(cut);
+	bad = ascii | odd | ((cont ^ (unsigned)want) & 0xFFFF);
+	if (bad == 0) {
+		*n = limit;
+		return true;
+	}
+	/* back to the lead byte of the sequence the first problem is in */
+	for (*n = (unsigned)__builtin_ctz(bad); *n > 0 && (want >> *n & 1) != 0; (*n)--)
+		;
+	return false;
+}
+
+/*
+ * The run of bytes from i that state `lex` copies as they are.  With `raw`
+ * (undecoded UTF-8) a byte above 0x7F goes by only as part of a complete,
+ * valid sequence.  In text, tags and named references go by too.
  */
 static size_t
-cs_utf8_run(const unsigned char *s, size_t i, size_t len)
+cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool raw)
 {
-	while (i < len && s[i] >= 0x80) {
+	const unsigned char *special = cs_special[lex];
+	struct cs_marks mk;
+
+	cs_marks_init(&mk, lex);
+	while (i < len) {
+		size_t k;
+		int n;
+
+		while (i + 17 <= len) { /* 17: text looks one byte past the block */
+			unsigned m;
+			bool more;
+
+			if (raw)
+				more = cs_plain16_utf8(s + i, &mk, &m);
+			else
+				more = (m = cs_special16(s + i, &mk)) == 16;
+			i += m;
+			if (!more)
+				break;
+		}
+		if (i >= len)
+			break;
+		if (s[i] >= 0x80 && raw) {
+			/* one sequence the fast scan left, then back to it */
+			if ((n = cs_utf8_seq(s + i, len - i)) <= 0 || !cs_benign(s + i, len - i))
+				break;
+			i += (size_t)n;
+			continue;
+		}
+		if (special[s[i]] && !cs_benign(s + i, len - i)) {
+			if (lex != LEX_TEXT || (k = cs_text_ok(s, i, len)) == i)
+				break;
+			i = k;
+			continue;
+		}
+		i++;
+	}
+	return i;
+}
+#else
+/*
+ * A run of valid, ordinary multi-byte UTF-8 sequences from i (text in
+ * Cyrillic, Greek, CJK...), and of the ASCII between them that `special`
+ * lets by (spaces, punctuation): where it ends.  Such text switches between
+ * the two every few bytes, too often for the eight-byte scan to pay; a
+ * stretch of sixteen ASCII bytes goes back to it.  The common two- and
+ * three-byte sequences are checked inline.
+ */
+static size_t
+cs_utf8_run(const unsigned char *s, size_t i, size_t len, const unsigned char *special)
+{
+	size_t ascii = 0;
+
+	while (i < len) {
 		unsigned char c = s[i];
 		int n;
 
+		if (c < 0x80) {
+			if (special[c] || ++ascii >= 16)
+				break;
+			i++;
+			continue;
+		}
+		ascii = 0;
 		if (c >= 0xC3 && c <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
 			i += 2;
 			continue;
@@ -1360,106 +1596,91 @@ cs_utf8_run(const unsigned char *s, size_t i, size_t len)
 	return i;
 }
 
-#ifdef __SSE2__
-/* Where among the sixteen bytes at s the first one that may need the lexer is (16: none). */
-static unsigned
-cs_special16(const unsigned char *s, enum cs_lex lex, bool raw)
-{
-	static const unsigned char marks[][3] = {[LEX_TEXT] = {'<', '&', ']'},
-		[LEX_CDATA] = {']', ']', ']'}, [LEX_COMMENT] = {'-', '-', '-'},
-		[LEX_PI] = {'?', '?', '?'}, [LEX_JSON] = {0x7F, 0x7F, 0x7F}};
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	/* signed: the controls, and every byte above 0x7F; but tab, newline, CR are fine */
-	__m128i bad = _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
-					   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-					       _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))),
-	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-	unsigned mask;
-
-	if (!raw) /* decoded text: only the lead bytes of C1 controls and noncharacters */
-		bad = _mm_or_si128(_mm_andnot_si128(_mm_cmplt_epi8(v, _mm_setzero_si128()), bad),
-		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC2)),
-			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF))));
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)marks[lex][0])));
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)marks[lex][1])));
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)marks[lex][2])));
-	mask = (unsigned)_mm_movemask_epi8(bad);
-	return mask != 0 ? (unsigned)__builtin_ctz(mask) : 16;
-}
-#endif
-
-/*
- * The run of bytes from i that state `lex` copies as they are.  With `raw`
- * (undecoded UTF-8) a byte above 0x7F goes by only as part of a complete,
- * valid sequence.
- */
+/* As above, eight bytes at a time. */
 static size_t
 cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool raw)
 {
 	const unsigned char *special = cs_special[lex];
 
 	while (i < len) {
-#ifdef __SSE2__
-		while (i + 16 <= len) {
-			unsigned k = cs_special16(s + i, lex, raw);
-
-			i += k;
-			if (k < 16)
-				break;
-		}
-#else
 		while (i + 8 <= len && cs_plain8(s + i, lex, raw))
 			i += 8;
-#endif
 		if (i >= len)
 			break;
 		if (s[i] >= 0x80 && raw) {
-			size_t k = cs_utf8_run(s, i, len);
+			size_t k = cs_utf8_run(s, i, len, special);
 
 			if (k == i)
 				break;
 			i = k;
 			continue;
 		}
-		if (special[s[i]] && !cs_benign(s + i, len - i))
-			break;
+		if (special[s[i]] && !cs_benign(s + i, len - i)) {
+			size_t k;
+
+			if (lex != LEX_TEXT || (k = cs_text_ok(s, i, len)) == i)
+				break;
+			i = k;
+			continue;
+		}
 		i++;
 	}
 	return i;
 }
+#endif
 
-/*
- * In text, how far the bytes from i need nothing done: besides ordinary
- * characters, a tag ("<p", "</p") and a named reference ("&amp;") go by
- * as they are.  Only what might need repair stops the run.
- */
-static size_t
-cs_text_run(const unsigned char *s, size_t i, size_t len, bool raw)
+/* The handler that ran consumed up to `pos`: if it put something in their place, kept bytes start again there. */
+static void
+cs_took(struct cs_sink *k, size_t pos)
 {
-	while (i < len) {
-		size_t j;
-
-		if ((i = cs_plain_run(s, i, len, LEX_TEXT, raw)) >= len || s[i] >= 0x80)
-			break;
-		if (s[i] == '<' && i + 1 < len && (isalpha(s[i + 1]) || s[i + 1] == '/')) {
-			i += 2;
-			continue;
-		}
-		if (s[i] != '&' || i + 1 >= len || !isalpha(s[i + 1]))
-			return i;
-		for (j = i + 2; j < len && j - i < CHARSET_REF_MAX && isalnum(s[j]); j++)
-			;
-		if (j >= len || s[j] != ';')
-			return i;
-		i = j + 1;
+	if (k->put) {
+		k->from = pos;
+		k->put = false;
 	}
-	return i;
 }
 
-/* Stage 2 on decoded UTF-8, appending to `out`. */
+/* A dropped stretch s[start..end) (in a comment or PI) leaves only its newlines. */
 static void
-cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struct buf *out)
+cs_drop(struct cs_sink *k, size_t start, size_t end)
+{
+	k->at = start;
+	cs_put(k, "", 0);
+	for (size_t j = start; j < end; j++)
+		if (k->s[j] == '\n')
+			buf_addc(k->out, '\n');
+	cs_took(k, end);
+}
+
+/* One special byte in the lexer's state: its handler.  -1: need more data. */
+static long
+cs_special_byte(struct charset *cs, const unsigned char *s, size_t avail, bool final,
+    struct cs_sink *k)
+{
+	switch (cs->lex) {
+	case LEX_START: return cs_start(cs, s, avail, final, k);
+	case LEX_TEXT:
+		if (s[0] == '&')
+			return cs_amp(cs, s, avail, final, k);
+		if (s[0] == '<')
+			return cs_lt(cs, s, avail, final, k);
+		if (s[0] == ']')
+			return cs_cdata_end(cs, s, avail, final, k);
+		return 1; /* kept */
+	case LEX_CDATA: return cs_close(cs, s, avail, final, "]]>", k);
+	case LEX_COMMENT: return cs_close(cs, s, avail, final, "-->", k);
+	case LEX_PI: return cs_close(cs, s, avail, final, "?>", k);
+	case LEX_DOCTYPE: return cs_doctype(cs, s, k);
+	default: return 1; /* JSON has no other special bytes; an incomplete sequence stays */
+	}
+}
+
+/*
+ * Stage 2 on decoded UTF-8 s[0..len) into sink `k` (see struct cs_sink).
+ * Returns where the output ends in the text lexed (k->s: s, or s joined to
+ * what the last chunk held back); what lies past it is held back.
+ */
+static size_t
+cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struct cs_sink *k)
 {
 	size_t i = 0;
 	unsigned long long base = cs->dec_total - len - cs->carry.len;
@@ -1472,117 +1693,109 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 		s = (const unsigned char *)cs->join2.data;
 		len = cs->join2.len;
 	}
+	k->s = s;
+	k->from = 0;
+	k->put = false;
 	cs->lex_s = s;
 	while (i < len) {
 		size_t start = i;
 		long n;
 
 		/* the common case: a run of bytes nothing is to be done about */
-		if (cs->lex == LEX_TEXT)
-			i = cs_text_run(s, i, len, cs_raw_utf8(cs));
-		else if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE)
+		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE)
 			i = cs_plain_run(s, i, len, cs->lex, cs_raw_utf8(cs));
-		if (!cs_dropped(cs->lex))
-			buf_add(out, s + start, i - start);
-		else
-			for (size_t k = start; k < i; k++)
-				if (s[k] == '\n')
-					buf_addc(out, '\n');
+		if (cs_dropped(cs->lex) && i > start)
+			cs_drop(k, start, i);
 		if (i >= len)
 			break;
 		cs->lex_pos = base + i;
 		cs->lex_i = i;
-		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE && !cs_dropped(cs->lex) &&
-		    (n = cs_char_fix(cs, s + i, len - i, final, out)) != 0) {
-			if (n < 0) {
-				buf_add(&cs->carry, s + i, len - i);
-				break;
-			}
-			i += (size_t)n;
-			continue;
-		}
-		switch (cs->lex) {
-		case LEX_START: n = cs_start(cs, s + i, len - i, final, out); break;
-		case LEX_TEXT:
-			if (s[i] == '&')
-				n = cs_amp(cs, s + i, len - i, final, out);
-			else if (s[i] == '<')
-				n = cs_lt(cs, s + i, len - i, final, out);
-			else if (s[i] == ']')
-				n = cs_cdata_end(cs, s + i, len - i, final, out);
-			else
-				n = 1, buf_add(out, s + i, 1);
-			break;
-		case LEX_CDATA: n = cs_close(cs, s + i, len - i, final, "]]>", out); break;
-		case LEX_COMMENT: n = cs_close(cs, s + i, len - i, final, "-->", out); break;
-		case LEX_PI: n = cs_close(cs, s + i, len - i, final, "?>", out); break;
-		case LEX_DOCTYPE: n = cs_doctype(cs, s + i, out); break;
-		default: /* JSON has no other special bytes; an incomplete sequence stays */
-			buf_add(out, s + i, 1);
-			n = 1;
-			break;
-		}
+		k->at = i;
+		n = 0;
+		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE && !cs_dropped(cs->lex))
+			n = cs_char_fix(cs, s + i, len - i, final, k);
+		if (n == 0)
+			n = cs_special_byte(cs, s + i, len - i, final, k);
 		if (n < 0) {
 			buf_add(&cs->carry, s + i, len - i);
 			break;
 		}
 		i += (size_t)n;
+		cs_took(k, i);
 	}
 	cs->line += cs_newlines((const char *)s, i < len ? i : len);
 	cs->lex_s = NULL;
+	k->at = i < len ? i : len;
 	if (final && cs->lead.len > 0) {
-		buf_add(out, cs->lead.data, cs->lead.len);
+		cs_put(k, cs->lead.data, cs->lead.len);
 		buf_reset(&cs->lead);
 	}
 	if (final)
-		cs_close_open(cs, out);
+		cs_close_open(cs, k);
+	cs_took(k, k->at);
+	return k->at;
 }
 
 /* ---- the chunk loop ---- */
 
-static void
-cs_run(struct charset *cs, const unsigned char *s, size_t len, bool final, struct buf *out)
+static const char *
+cs_run(struct charset *cs, const unsigned char *s, size_t len, bool final, size_t *outlen)
 {
-	size_t n;
+	size_t n, end;
 	const unsigned char *dec = cs_decode(cs, s, len, final, &n);
+	struct cs_sink k = {.out = &cs->out};
 
 	cs->dec_total += n;
-	cs_lex(cs, dec, n, final, out);
+	end = cs_lex(cs, dec, n, final, &k);
+	if (cs->out.len == 0) {
+		/* nothing was replaced: the kept bytes are handed on where they lie */
+		*outlen = end - k.from;
+		return (const char *)k.s + k.from;
+	}
+	buf_add(&cs->out, k.s + k.from, end - k.from);
+	*outlen = cs->out.len;
+	return cs->out.data;
 }
 
-void
-charset_push(struct charset *cs, const char *data, size_t len, struct buf *out)
+/* What the last call returned may lie in the head or the output buffer: let it go now. */
+static void
+cs_next_call(struct charset *cs)
 {
-	const unsigned char *s = (const unsigned char *)data;
-
 	cs_tables();
+	if (cs->decided && cs->head.data != NULL)
+		buf_free(&cs->head);
+	buf_reset(&cs->out);
+}
+
+const char *
+charset_push(struct charset *cs, const char *data, size_t len, size_t *outlen)
+{
+	cs_next_call(cs);
 	if (!cs->decided) {
 		size_t skip;
 
 		buf_add(&cs->head, data, len);
-		if (!cs_can_decide(cs, false))
-			return;
+		if (!cs_can_decide(cs, false)) {
+			*outlen = 0;
+			return "";
+		}
 		skip = cs_decide(cs);
-		s = (const unsigned char *)cs->head.data + skip;
-		len = cs->head.len - skip;
-		cs_run(cs, s, len, false, out);
-		buf_free(&cs->head);
-		return;
+		return cs_run(cs, (const unsigned char *)cs->head.data + skip, cs->head.len - skip,
+		    false, outlen);
 	}
-	cs_run(cs, s, len, false, out);
+	return cs_run(cs, (const unsigned char *)data, len, false, outlen);
 }
 
-void
-charset_finish(struct charset *cs, struct buf *out)
+const char *
+charset_finish(struct charset *cs, size_t *outlen)
 {
-	cs_tables();
+	cs_next_call(cs);
 	if (!cs->decided) {
 		size_t skip = cs_decide(cs);
 
-		cs_run(cs, (const unsigned char *)(cs->head.data != NULL ? cs->head.data : "") + skip,
-		    cs->head.len - skip, true, out);
-		buf_free(&cs->head);
-		return;
+		return cs_run(cs,
+		    (const unsigned char *)(cs->head.data != NULL ? cs->head.data : "") + skip,
+		    cs->head.len - skip, true, outlen);
 	}
-	cs_run(cs, (const unsigned char *)"", 0, true, out);
+	return cs_run(cs, (const unsigned char *)"", 0, true, outlen);
 }

@@ -3,8 +3,8 @@
  * parser, as they stream in.
  *
  *	cs = charset_new(content_type);
- *	charset_push(cs, chunk, len, &out);	(any chunk size; appends to out)
- *	charset_finish(cs, &out);
+ *	text = charset_push(cs, chunk, len, &textlen);	(any chunk size)
+ *	text = charset_finish(cs, &textlen);
  *	charset_free(cs);
  *
  * The encoding is chosen as RFC 7303 says: a byte order mark, then the
@@ -40,10 +40,15 @@ struct charset;
 struct charset *charset_new(const char *content_type);
 void charset_free(struct charset *cs);
 
-/* Decode `len` more bytes, appending clean UTF-8 to `out` (never capped here). */
-void charset_push(struct charset *cs, const char *data, size_t len, struct buf *out);
-/* The end of the document: flush what was held back. */
-void charset_finish(struct charset *cs, struct buf *out);
+/*
+ * Decode `len` more bytes.  Returns the clean UTF-8 they make, *outlen
+ * bytes of it (not NUL-terminated; it may be none).  It lies in `data` when
+ * nothing had to change, else in a buffer of cs: either way it stays valid
+ * until the next call on cs, `data` permitting.
+ */
+const char *charset_push(struct charset *cs, const char *data, size_t len, size_t *outlen);
+/* The end of the document: what was held back, as charset_push. */
+const char *charset_finish(struct charset *cs, size_t *outlen);
 
 /* The encoding in force ("utf-8", "utf-16le", "windows-1252"...), or NULL before it is known. */
 const char *charset_name(const struct charset *cs);

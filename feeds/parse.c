@@ -280,6 +280,19 @@ static const struct rule rules[] = {
 	{K_PERSON, NS_ATOM, "homepage", A_FIELD, F_PERSON_URI, 0, R_PLAIN},
 };
 
+/*
+ * Rules looked up lately, by element name as libxml2 interned it in the
+ * document's dictionary (one pointer per name): a feed repeats the same
+ * few elements item after item.
+ */
+#define PARSE_RULE_MEMO 64
+struct rule_memo {
+	const char *name;
+	enum kind parent;
+	enum ns ns;
+	const struct rule *rule; /* or NULL: no rule */
+};
+
 struct frame {
 	enum ns ns;
 	const char *name;   /* interned in the parser's dictionary */
@@ -293,7 +306,6 @@ struct frame {
 
 struct parser {
 	struct charset *cs;
-	struct buf dec; /* decoded input on its way to libxml2 or jsonfeed */
 	xmlParserCtxtPtr ctxt;
 	struct jsonfeed *json;
 	bool finished;
@@ -320,6 +332,7 @@ struct parser {
 
 	int depth; /* of the innermost open element; the root is 1 */
 	struct frame stack[PARSE_MAX_DEPTH + 1];
+	struct rule_memo rule_memo[PARSE_RULE_MEMO];
 	char **bases; /* xml:base values in force, innermost last */
 	size_t nbases;
 	struct {
@@ -1263,12 +1276,28 @@ parse_open_item(struct parser *p, const xmlChar **attrs, int nattrs)
 		parse_set(&p->item->id, p->item_rank, F_ID, 1, xstrdup(about));
 }
 
+/* parse_rule for a name from libxml2's dictionary, remembered. */
+static const struct rule *
+parse_rule_interned(struct parser *p, enum kind parent, enum ns ns, const char *name)
+{
+	struct rule_memo *m = &p->rule_memo[((uintptr_t)name >> 3 ^ (uintptr_t)parent * 31 ^
+						(uintptr_t)ns * 7) % PARSE_RULE_MEMO];
+
+	if (m->name != name || m->parent != parent || m->ns != ns) {
+		m->name = name;
+		m->parent = parent;
+		m->ns = ns;
+		m->rule = parse_rule(parent, ns, name);
+	}
+	return m->rule;
+}
+
 /* A child of an element of kind `parent`: what does it open? */
 static enum kind
 parse_element(struct parser *p, enum kind parent, enum ns ns, const char *name,
     const xmlChar **attrs, int nattrs)
 {
-	const struct rule *r = parse_rule(parent, ns, name);
+	const struct rule *r = parse_rule_interned(p, parent, ns, name);
 	char lang[64];
 
 	if (r == NULL)
@@ -1351,14 +1380,42 @@ parse_on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const
 	p->stack[p->depth].kind = parse_element(p, parent, ns, name, attrs, nattrs);
 }
 
+/*
+ * Make field text what the item holds: titles plain text, HTML with its
+ * URLs resolved, white space trimmed or collapsed.  Works in place on `src`
+ * or writes to `res`; returns whichever holds the result.
+ */
+static struct buf *
+parse_shape_text(struct parser *p, struct buf *src, struct buf *res)
+{
+	/* Titles (and the feed's subtitle, which has no type to go with it) are plain text. */
+	bool title = p->field == F_TITLE || p->field == F_FEED_TITLE || p->field == F_FEED_SUBTITLE;
+	bool html_field = p->field == F_SUMMARY || p->field == F_CONTENT;
+
+	if (p->field_type == TEXT_PLAIN && (p->reading == R_PLAIN || p->atom03) &&
+	    (title || html_field) && text_looks_like_html(src->data))
+		p->field_type = TEXT_HTML; /* RSS titles and the like: HTML if they look it */
+	if (title && p->field_type != TEXT_PLAIN) {
+		text_html_to_plain(res, src->data, src->len);
+		return res;
+	}
+	if (html_field && p->field_type != TEXT_PLAIN) {
+		if (text_html_resolve(res, src->data, src->len, p->field_base))
+			src = res;
+		text_trim(src->data);
+	} else if (html_field)
+		text_trim(src->data);
+	else
+		text_collapse_ws(src->data);
+	return src;
+}
+
 /* The captured text, read by its type and cleaned; NULL when empty. */
 static char *
 parse_take_text(struct parser *p)
 {
-	struct buf raw, clean;
-	/* Titles (and the feed's subtitle, which has no type to go with it) are plain text. */
-	bool title = p->field == F_TITLE || p->field == F_FEED_TITLE || p->field == F_FEED_SUBTITLE;
-	bool html_field = p->field == F_SUMMARY || p->field == F_CONTENT;
+	struct buf dec, res, *src = &p->text;
+	char *out;
 
 	/*
 	 * What libxml2 hands us is clean already: feeds/charset gave it valid
@@ -1367,43 +1424,23 @@ parse_take_text(struct parser *p)
 	 * base64 decodes to must be checked: if it is not clean text, it was not
 	 * base64 (type="custom/type").
 	 */
-	buf_init(&raw, 0);
-	buf_init(&clean, 0);
-	if (p->field_base64 && (text_base64_decode(&clean, p->text.data != NULL ? p->text.data : "",
-				    p->text.len) != 0 || !text_is_clean(clean.data != NULL ? clean.data : "",
-							    clean.len)))
-		buf_reset(&clean);
-	if (clean.len == 0)
-		buf_add(&clean, p->text.data != NULL ? p->text.data : "", p->text.len);
+	buf_init(&dec, 0);
+	buf_init(&res, 0);
+	if (p->field_base64 && text_base64_decode(&dec, p->text.data != NULL ? p->text.data : "",
+				   p->text.len) == 0 &&
+	    dec.len > 0 && text_is_clean(dec.data, dec.len))
+		src = &dec;
+	if (src->len > 0)
+		src = parse_shape_text(p, src, &res);
+	/* The text buffer is kept for the next field: what it holds is copied out, at its size. */
+	if (src->data == NULL || src->data[0] == '\0')
+		out = NULL;
+	else
+		out = src == &p->text ? xstrdup(src->data) : buf_steal(src);
 	buf_reset(&p->text);
-	if (clean.data == NULL)
-		return NULL;
-	if (p->field_type == TEXT_PLAIN && (p->reading == R_PLAIN || p->atom03) &&
-	    (title || html_field) && text_looks_like_html(clean.data))
-		p->field_type = TEXT_HTML; /* RSS titles and the like: HTML if they look it */
-	if (title && p->field_type != TEXT_PLAIN) {
-		text_html_to_plain(&raw, clean.data, clean.len);
-		buf_free(&clean);
-		clean = raw;
-	} else if (html_field && p->field_type != TEXT_PLAIN) {
-		if (text_html_resolve(&raw, clean.data, clean.len, p->field_base)) {
-			buf_free(&clean);
-			clean = raw;
-		} else
-			buf_free(&raw);
-		text_trim(clean.data);
-	} else {
-		buf_free(&raw);
-		if (html_field)
-			text_trim(clean.data);
-		else
-			text_collapse_ws(clean.data);
-	}
-	if (clean.data == NULL || clean.data[0] == '\0') {
-		buf_free(&clean);
-		return NULL;
-	}
-	return buf_steal(&clean);
+	buf_free(&dec);
+	buf_free(&res);
+	return out;
 }
 
 static unsigned
@@ -1846,7 +1883,6 @@ parse_new(const char *doc_url, const char *content_type, parse_item_cb cb, void 
 	p->arg = arg;
 	p->doc_url = doc_url != NULL ? xstrdup(doc_url) : NULL;
 	p->cs = charset_new(content_type);
-	buf_init(&p->dec, 0);
 	buf_init(&p->text, PARSE_MAX_TEXT);
 	buf_init(&p->scratch_value, 0);
 	return p;
@@ -1865,9 +1901,9 @@ parse_start_xml(struct parser *p)
 
 /* Hand decoded text to whichever parser the document turned out to need. */
 static void
-parse_feed(struct parser *p, bool final)
+parse_feed(struct parser *p, const char *text, size_t len, bool final)
 {
-	if (p->dec.len == 0 && !final)
+	if (len == 0 && !final)
 		return;
 	if (p->ctxt == NULL && p->json == NULL) {
 		if (charset_is_json(p->cs)) {
@@ -1877,19 +1913,17 @@ parse_feed(struct parser *p, bool final)
 			parse_start_xml(p);
 	}
 	if (p->json != NULL) {
-		jsonfeed_push(p->json, p->dec.data != NULL ? p->dec.data : "", p->dec.len);
-	} else {
-		for (size_t off = 0; off < p->dec.len || (final && off == 0);) {
-			size_t n = p->dec.len - off > INT32_MAX ? INT32_MAX : p->dec.len - off;
-
-			xmlParseChunk(p->ctxt, p->dec.data != NULL ? p->dec.data + off : "", (int)n,
-			    final && off + n == p->dec.len);
-			off += n;
-			if (n == 0)
-				break;
-		}
+		jsonfeed_push(p->json, text, len);
+		return;
 	}
-	buf_reset(&p->dec);
+	for (size_t off = 0; off < len || (final && off == 0);) {
+		size_t n = len - off > INT32_MAX ? INT32_MAX : len - off;
+
+		xmlParseChunk(p->ctxt, text + off, (int)n, final && off + n == len);
+		off += n;
+		if (n == 0)
+			break;
+	}
 }
 
 static bool
@@ -1904,10 +1938,10 @@ parse_push(struct parser *p, const char *data, size_t len)
 	if (p->finished)
 		return -1;
 	while (len > 0 && !parse_stopped(p)) {
-		size_t n = len < PARSE_SLICE ? len : PARSE_SLICE;
+		size_t n = len < PARSE_SLICE ? len : PARSE_SLICE, textlen;
+		const char *text = charset_push(p->cs, data, n, &textlen);
 
-		charset_push(p->cs, data, n, &p->dec);
-		parse_feed(p, false);
+		parse_feed(p, text, textlen, false);
 		data += n;
 		len -= n;
 	}
@@ -1940,12 +1974,14 @@ parse_finish(struct parser *p)
 		return p->dialect == DIALECT_UNKNOWN ? -1 : 0;
 	p->finished = true;
 	if (!parse_stopped(p)) {
-		charset_finish(p->cs, &p->dec);
-		if (p->ctxt == NULL && p->json == NULL && p->dec.len == 0) {
+		size_t textlen;
+		const char *text = charset_finish(p->cs, &textlen);
+
+		if (p->ctxt == NULL && p->json == NULL && textlen == 0) {
 			parse_set_error(p, 0, "empty document");
 			return -1;
 		}
-		parse_feed(p, true);
+		parse_feed(p, text, textlen, true);
 	}
 	if (p->json != NULL) {
 		jsonfeed_finish(p->json);
@@ -2000,7 +2036,6 @@ parse_free(struct parser *p)
 		free(p->bases[--p->nbases]);
 	free(p->bases);
 	feed_info_clear(&p->info);
-	buf_free(&p->dec);
 	buf_free(&p->text);
 	buf_free(&p->scratch_value);
 	free(p->cat_scheme);

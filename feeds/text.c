@@ -5,6 +5,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <libxml/HTMLparser.h>
 
 #include "feeds/charset.h"
@@ -448,7 +452,8 @@ text_resolve_tag(struct buf *out, const char *s, size_t len, const char *base)
 		while (i < end && !isspace((unsigned char)s[i]) && s[i] != '=' && s[i] != '>' &&
 		    s[i] != '/')
 			i++;
-		snprintf(attr, sizeof attr, "%.*s", (int)(i - name), s + name);
+		memcpy(attr, s + name, i - name < sizeof attr ? i - name : sizeof attr - 1);
+		attr[i - name < sizeof attr ? i - name : sizeof attr - 1] = '\0';
 		while (i < end && isspace((unsigned char)s[i]))
 			i++;
 		if (i >= end || s[i] != '=') {
@@ -506,41 +511,74 @@ text_value_is_relative(const char *v, const char *end)
 }
 
 /*
- * Whether the tag s[0..end) has a URL attribute with a relative value: the
- * only tags worth rewriting (most have none, and most links are absolute).
- * srcset is always rewritten: it lists several URLs.
+ * Whether the start tag at s (s[0] == '<') has a URL attribute with a
+ * relative value: the only tags worth rewriting (most have none, and most
+ * links are absolute).  srcset is always rewritten: it lists several URLs.
+ * One pass over the attributes, read as text_resolve_tag reads them.
  */
 static bool
-text_tag_has_url(const char *s, size_t end)
+text_tag_has_url(const char *s, size_t len)
 {
-	for (const char *eq = memchr(s, '=', end); eq != NULL;
-	     eq = memchr(eq + 1, '=', end - (size_t)(eq + 1 - s))) {
-		const char *name_end = eq, *name;
+	size_t i = 1;
+
+	while (i < len && !isspace((unsigned char)s[i]) && s[i] != '>' && s[i] != '/')
+		i++;
+	while (i < len && s[i] != '>') {
+		size_t name, name_end, vstart, vend;
 		char attr[16];
 
-		while (name_end > s && isspace((unsigned char)name_end[-1]))
-			name_end--;
-		for (name = name_end; name > s && !isspace((unsigned char)name[-1]) && name[-1] != '<';
-		     name--)
+		while (i < len && (isspace((unsigned char)s[i]) || s[i] == '/'))
+			i++;
+		for (name = i; i < len && !isspace((unsigned char)s[i]) && s[i] != '=' && s[i] != '>' &&
+		     s[i] != '/';
+		     i++)
 			;
-		if (name_end > name && (size_t)(name_end - name) < sizeof attr) {
-			memcpy(attr, name, (size_t)(name_end - name));
-			attr[name_end - name] = '\0';
-			if (text_is_url_attr(attr) && (strcasecmp(attr, "srcset") == 0 ||
-							  text_value_is_relative(eq + 1, s + end)))
-				return true;
+		name_end = i;
+		while (i < len && isspace((unsigned char)s[i]))
+			i++;
+		if (i >= len || s[i] != '=')
+			continue;
+		for (i++; i < len && isspace((unsigned char)s[i]); i++)
+			;
+		if (i < len && (s[i] == '"' || s[i] == '\'')) {
+			const char *q = memchr(s + i + 1, s[i], len - i - 1);
+
+			vstart = i + 1;
+			vend = q != NULL ? (size_t)(q - s) : len;
+			i = vend + 1;
+		} else {
+			for (vstart = i; i < len && !isspace((unsigned char)s[i]) && s[i] != '>'; i++)
+				;
+			vend = i;
 		}
+		if (name_end - name >= sizeof attr)
+			continue;
+		memcpy(attr, s + name, name_end - name);
+		attr[name_end - name] = '\0';
+		if (text_is_url_attr(attr) &&
+		    (strcasecmp(attr, "srcset") == 0 || text_value_is_relative(s + vstart, s + vend)))
+			return true;
 	}
 	return false;
 }
 
-/* Where `c` next is in s[i..len), or len. */
+/* Where the next '<' or '&' is in s[i..len), or len: one pass (HTML has many of both). */
 static size_t
-text_next(const char *s, size_t i, size_t len, char c)
+text_next_markup(const char *s, size_t i, size_t len)
 {
-	const char *p = memchr(s + i, c, len - i);
+#ifdef __SSE2__
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
 
-	return p != NULL ? (size_t)(p - s) : len;
+		if (m != 0)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+#endif
+	while (i < len && s[i] != '<' && s[i] != '&')
+		i++;
+	return i;
 }
 
 /*
@@ -587,19 +625,14 @@ text_tag_may_link(const char *s, size_t len)
 bool
 text_html_resolve(struct buf *out, const char *html, size_t len, const char *base)
 {
-	size_t i = 0, run = 0, lt_at = 0, amp_at = 0;
+	size_t i = 0, run = 0;
 	bool changed = false;
 
 	while (i < len) {
 		unsigned cp;
-		size_t n, next;
+		size_t n, next = text_next_markup(html, i, len);
 
-		/* text runs to the next tag or reference (each found once: no rescans) */
-		if (lt_at < i)
-			lt_at = text_next(html, i, len, '<');
-		if (amp_at < i)
-			amp_at = text_next(html, i, len, '&');
-		next = lt_at < amp_at ? lt_at : amp_at;
+		/* text runs to the next tag or reference */
 		run += next - i;
 		i = next;
 		if (i >= len)
@@ -616,7 +649,7 @@ text_html_resolve(struct buf *out, const char *html, size_t len, const char *bas
 		}
 		if (html[i] != '<' || i + 1 >= len || !isalpha((unsigned char)html[i + 1]) ||
 		    base == NULL || !text_tag_may_link(html + i, len - i) ||
-		    !text_tag_has_url(html + i, text_tag_end(html + i, len - i))) {
+		    !text_tag_has_url(html + i, len - i)) {
 			i++, run++;
 			continue;
 		}

@@ -40,6 +40,8 @@ url_encode_untidy(const char *s, size_t len)
 	static const char hex[] = "0123456789ABCDEF";
 	struct buf b;
 
+	size_t run = 0;
+
 	buf_init(&b, 0);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -48,12 +50,13 @@ url_encode_untidy(const char *s, size_t len)
 		    c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
 			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
 
+			buf_add(&b, s + i - run, run);
 			buf_add(&b, esc, 3);
+			run = 0;
 		} else
-			buf_addc(&b, (char)c);
+			run++;
 	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
+	buf_add(&b, s + len - run, run);
 	return buf_steal(&b);
 }
 

@@ -640,6 +640,62 @@ START_TEST(test_illformed_characters)
 }
 END_TEST
 
+/*
+ * UTF-8 is checked sixteen bytes at a time: each sequence, valid or not,
+ * must read the same at every offset from a block's start, and whichever
+ * way the bytes are chunked.
+ */
+START_TEST(test_utf8_every_offset)
+{
+	static const struct {
+		const char *in, *out; /* out: what the title holds in place of `in` */
+	} cases[] = {
+		{"\xC3\xA9", "\xC3\xA9"},			/* é */
+		{"\xE4\xB8\xAD", "\xE4\xB8\xAD"},		/* 中 */
+		{"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"},	/* an emoji */
+		{"\xE0\xA0\x80", "\xE0\xA0\x80"},		/* U+0800 */
+		{"\xED\x9F\xBF", "\xED\x9F\xBF"},		/* U+D7FF */
+		{"\xF4\x8F\xBF\xBD", "\xF4\x8F\xBF\xBD"},	/* U+10FFFD */
+		{"\xE0\x80\x80", "\xC3\xA0\xE2\x82\xAC\xE2\x82\xAC"}, /* overlong: à€€ */
+		{"\xED\xA0\x80", "\xC3\xAD\xC2\xA0\xE2\x82\xAC"},     /* a surrogate */
+		{"\xF4\x90\x80\x80", "\xC3\xB4\xEF\xBF\xBD\xE2\x82\xAC\xE2\x82\xAC"}, /* > U+10FFFF */
+		{"\xC2\x85", "\xE2\x80\xA6"},			/* C1 NEL: Windows-1252 … */
+		{"\xEF\xBF\xBE", "\xEF\xBF\xBD"},		/* U+FFFE */
+		{"\xE3\xB9\xC3\xA0", "\xC3\xA3\xC2\xB9\xC3\xA0"}, /* cut short, then à */
+		{"\x80", "\xE2\x82\xAC"},			/* a lone continuation byte */
+		{"\xC0\xAF", "\xC3\x80\xC2\xAF"},		/* never UTF-8 */
+		{"\xFF", "\xC3\xBF"},
+		{"\xD0\x9F\xD1\x80\xD0\xB8", "\xD0\x9F\xD1\x80\xD0\xB8"}, /* При */
+	};
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		for (size_t pad = 0; pad < 40; pad++) {
+			char doc[256], want[128];
+			struct parsed r;
+			int n;
+
+			n = snprintf(doc, sizeof doc,
+			    "<rss><channel><item><title>%.*s%s%sz</title></item></channel></rss>",
+			    (int)pad, "0123456789012345678901234567890123456789", cases[c].in,
+			    pad % 3 == 0 ? "\xE4\xB8\xAD" : "");
+			snprintf(want, sizeof want, "%.*s%s%sz", (int)pad,
+			    "0123456789012345678901234567890123456789", cases[c].out,
+			    pad % 3 == 0 ? "\xE4\xB8\xAD" : "");
+			for (size_t chunk = 0; chunk <= 7; chunk += 7) {
+				parse_bytes(doc, (size_t)n, NULL, NULL, chunk, &r);
+				ck_assert_msg(r.n == 1 && r.items[0]->title != NULL &&
+						  strcmp(r.items[0]->title, want) == 0,
+				    "case %zu at offset %zu (chunks of %zu): got \"%s\"", c, pad, chunk,
+				    r.n == 1 ? S(r.items[0]->title) : "no item");
+				ck_assert_int_eq(r.illformed, strcmp(cases[c].in, cases[c].out) != 0 &&
+								  c != 9);
+				parsed_free(&r);
+			}
+		}
+	}
+}
+END_TEST
+
 /* ---- streaming and caps ---- */
 
 /* Items go to the callback as their end tag arrives, not when the document ends. */
@@ -892,6 +948,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_illformed_entities);
 	tcase_add_test(tc, test_illformed_nesting);
 	tcase_add_test(tc, test_illformed_characters);
+	tcase_add_test(tc, test_utf8_every_offset);
 	tcase_add_test(tc, test_streams_items);
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_chunking_fixtures);
