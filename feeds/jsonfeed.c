@@ -405,14 +405,20 @@ jf_value_done(struct jsonfeed *jf, bool is_item)
 /* ---- the scanner ---- */
 
 static void
-jf_copy(struct jsonfeed *jf, char c)
+jf_copy_run(struct jsonfeed *jf, const char *s, size_t n)
 {
 	size_t cap = jf->st == JS_ITEM ? JSONFEED_ITEM_MAX : JSONFEED_VALUE_MAX;
 
-	if (jf->value.len >= cap)
+	if (jf->value.len + n > cap)
 		jf->too_big = true;
 	else
-		buf_addc(&jf->value, c);
+		buf_add(&jf->value, s, n);
+}
+
+static void
+jf_copy(struct jsonfeed *jf, char c)
+{
+	jf_copy_run(jf, &c, 1);
 }
 
 /* Start copying a value (or an element of "items") whose first byte is c. */
@@ -548,12 +554,33 @@ jf_struct_byte(struct jsonfeed *jf, char c)
 	}
 }
 
+/* How many bytes from s[0] are ordinary string content: no quote, backslash or newline. */
+static size_t
+jf_string_run(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && s[n] != '"' && s[n] != '\\' && s[n] != '\n')
+		n++;
+	return n;
+}
+
 void
 jsonfeed_push(struct jsonfeed *jf, const char *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		char c = data[i];
 
+		if (jf->in_str && !jf->esc && (jf->st == JS_VALUE || jf->st == JS_ITEM)) {
+			/* most of a feed is the inside of strings: copied in runs */
+			size_t n = jf_string_run(data + i, len - i);
+
+			if (n > 0) {
+				jf_copy_run(jf, data + i, n);
+				i += n - 1;
+				continue;
+			}
+		}
 		if (c == '\n')
 			jf->line++;
 		if (jf->st == JS_DONE)
