@@ -1266,7 +1266,9 @@ cs_start(struct charset *cs, const unsigned char *s, size_t avail, bool final, s
 		cs_put(out, "", 0);
 		return 1;
 	}
-	if (s[0] == 0xEF && avail >= 3 && s[1] == 0xBB && s[2] == 0xBF) {
+	if ((m = cs_starts(s, avail, "\xEF\xBB\xBF")) < 0 && !final)
+		return -1;
+	if (m > 0) {
 		cs_put(out, "", 0);
 		return 3; /* a second BOM, or one after white space */
 	}
