@@ -7,8 +7,10 @@
  * write size) and pushed through the parser, with the file's own path as its
  * URL; items are counted and freed as they come.  Prints
  *
- *	files N items N bytes N
+ *	files N items N bytes N seconds S MB/s R items/s R peak_rss_kb N
  *
+ * (seconds of CPU time, user and system; the peak resident set size of the
+ * whole process, libraries included)
  * and, on stderr, how many files were no feed or ill-formed.  Exit status 0,
  * or 1 when a file cannot be read.
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "feeds/parse.h"
@@ -27,6 +30,23 @@ count_item(void *arg, struct item *item)
 {
 	(*(unsigned long long *)arg)++;
 	item_free(item);
+}
+
+static void
+report(unsigned long long files, unsigned long long items, unsigned long long bytes)
+{
+	struct rusage ru;
+	double secs;
+
+	getrusage(RUSAGE_SELF, &ru);
+	secs = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	if (secs <= 0)
+		secs = 1e-6;
+	printf("files %llu items %llu bytes %llu seconds %.3f MB/s %.1f items/s %.0f "
+	       "peak_rss_kb %ld\n",
+	    files, items, bytes, secs, (double)bytes / 1e6 / secs, (double)items / secs,
+	    ru.ru_maxrss);
 }
 
 int
@@ -72,7 +92,7 @@ main(int argc, char **argv)
 		files++;
 	}
 	free(buf);
-	printf("files %llu items %llu bytes %llu\n", files, items, bytes);
+	report(files, items, bytes);
 	if (notfeed > 0 || illformed > 0)
 		fprintf(stderr, "feedmux-parse: %llu not feeds, %llu ill-formed\n", notfeed, illformed);
 	return rc;

@@ -638,6 +638,21 @@ cs_utf8_seq(const unsigned char *s, size_t avail)
 	return (int)n;
 }
 
+/*
+ * Lead bytes 0xC2 and 0xEF are special only before a C1 control (C2 80-9F)
+ * or a noncharacter (EF BF BE/BF); anywhere else (most of CJK text, for
+ * 0xEF) they are ordinary.
+ */
+static bool
+cs_benign(const unsigned char *s, size_t avail)
+{
+	if (s[0] == 0xC2)
+		return avail >= 2 && (s[1] < 0x80 || s[1] > 0x9F);
+	if (s[0] == 0xEF)
+		return avail >= 3 && (s[1] != 0xBF || (s[2] != 0xBE && s[2] != 0xBF));
+	return s[0] >= 0x80; /* the lexer has checked it is UTF-8 */
+}
+
 static void
 cs_hold(struct charset *cs, const unsigned char *s, size_t n)
 {
@@ -855,8 +870,17 @@ cs_ref(const unsigned char *s, size_t avail, unsigned long *cp)
 
 		if (c == ';')
 			return i > 1 ? (int)i + 1 : 0;
-		if (!(isalpha(c) || c == '_' || c == ':' || c >= 0x80 ||
-			(i > 1 && (isdigit(c) || c == '.' || c == '-'))))
+		if (c >= 0x80) {
+			/* a name may hold any letter, but as UTF-8 (the reference is kept as it is) */
+			int n = cs_utf8_seq(s + i, avail - i);
+
+			if (n < 0)
+				return i < CHARSET_REF_MAX ? -1 : 0;
+			if (n == 0 || !cs_benign(s + i, avail - i))
+				return 0;
+			i += (size_t)n - 1;
+		} else if (!(isalpha(c) || c == '_' || c == ':' ||
+				   (i > 1 && (isdigit(c) || c == '.' || c == '-'))))
 			return 0;
 	}
 	return i >= avail && i < CHARSET_REF_MAX ? -1 : 0;
@@ -903,21 +927,6 @@ cs_tables(void)
 	cs_special[LEX_PI]['?'] = 1;
 	memset(cs_special[LEX_DOCTYPE], 1, sizeof cs_special[LEX_DOCTYPE]); /* all held back */
 	done = true;
-}
-
-/*
- * Lead bytes 0xC2 and 0xEF are special only before a C1 control (C2 80-9F)
- * or a noncharacter (EF BF BE/BF); anywhere else (most of CJK text, for
- * 0xEF) they are ordinary.
- */
-static bool
-cs_benign(const unsigned char *s, size_t avail)
-{
-	if (s[0] == 0xC2)
-		return avail >= 2 && (s[1] < 0x80 || s[1] > 0x9F);
-	if (s[0] == 0xEF)
-		return avail >= 3 && (s[1] != 0xBF || (s[2] != 0xBE && s[2] != 0xBF));
-	return s[0] >= 0x80; /* the lexer has checked it is UTF-8 */
 }
 
 /*

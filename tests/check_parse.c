@@ -622,6 +622,7 @@ END_TEST
 START_TEST(test_illformed_characters)
 {
 	struct parsed r;
+	const char *doc;
 
 	parse_fixture("parse/illformed-controls.xml", NULL, 0, &r);
 	ck_assert(r.illformed);
@@ -629,6 +630,14 @@ START_TEST(test_illformed_characters)
 	ck_assert_str_eq(r.info.title, "Control\xef\xbf\xbd" "char \xef\xbf\xbd and DEL\xef\xbf\xbd");
 	ck_assert(text_is_clean(r.info.title, strlen(r.info.title)));
 	ck_assert_uint_eq(r.n, 1);
+	parsed_free(&r);
+
+	/* a byte that is not UTF-8 inside what looks like a reference's name */
+	doc = "<rss><channel><item><title>a &g\xFEt; b</title></item></channel></rss>";
+	parse_bytes(doc, strlen(doc), NULL, NULL, 0, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0]->title, "a &g\xC3\xBEt; b");
+	ck_assert(r.illformed);
 	parsed_free(&r);
 
 	parse_fixture("parse/leading-space.xml", NULL, 0, &r);
