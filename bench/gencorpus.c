@@ -19,6 +19,7 @@
  *	-n FILES    write this many files instead
  *	-f FORMATS  comma-separated subset of rss,atom,rdf,json (default all)
  */
+#include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
@@ -600,7 +601,7 @@ feed_write(const char *dir, unsigned index, enum format fmt, unsigned long *item
 	words(&title, lang, rng_range(2, 5), true);
 	feed_head(&b, fmt, lang, host, charset, title.data, now);
 	for (unsigned i = 0; i < n; i++) {
-		struct story s;
+		struct story s = {0};
 
 		story_make(&s, lang, host, now - (time_t)i * rng_range(600, 86400));
 		switch (fmt) {
@@ -628,14 +629,15 @@ feed_write(const char *dir, unsigned index, enum format fmt, unsigned long *item
 static unsigned long long
 parse_size(const char *s)
 {
+	static const char units[] = "KMG";
 	char *end;
 	unsigned long long n = strtoull(s, &end, 10);
+	const char *unit = *end != '\0' ? strchr(units, toupper((unsigned char)*end)) : NULL;
 
-	switch (*end) {
-	case 'G': case 'g': n *= 1024; /* FALLTHROUGH */
-	case 'M': case 'm': n *= 1024; /* FALLTHROUGH */
-	case 'K': case 'k': n *= 1024; end++; break;
-	default: break;
+	if (unit != NULL) {
+		for (const char *u = units; u <= unit; u++)
+			n *= 1024;
+		end++;
 	}
 	if (*end != '\0' || n == 0)
 		fatalx("bad size: %s", s);

@@ -78,6 +78,7 @@ for ((round = 1; round <= rounds; round++)); do
 	keep feedmux "$(cpu "$parse" "${all[@]}")"
 	keep feedmux-xml "$(cpu "$parse" "${xml[@]}")"
 	keep xmllint "$(cpu xmllint --stream --noout "${xml[@]}")"
+	# shellcheck disable=SC2016 # $1 is the inner shell's
 	keep sfeed "$(cpu sh -c 'exec sfeed <"$1"' sh "$tmp/xml.cat")"
 done
 rss=$("$parse" "${all[@]}" 2>/dev/null | awk '{print $NF}')

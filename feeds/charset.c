@@ -944,14 +944,14 @@ cs_char_fix(struct charset *cs, const unsigned char *s, size_t avail, bool final
 
 	if (c >= 0x80 && cs_raw_utf8(cs)) {
 		int n = cs_utf8_seq(s, avail);
-		unsigned cp;
 
 		if (n < 0 && !final)
 			return -1;
 		if (n <= 0) {
+			unsigned cp = c >= 0xA0 ? c : charset_cp1252((unsigned char)c);
+
 			if (cs->kind == K_UTF8)
 				cs_error(cs, "byte 0x%02X is not UTF-8 (read as Windows-1252)", c);
-			cp = c >= 0xA0 ? c : charset_cp1252((unsigned char)c);
 			cs_put_utf8(out, cp != 0 ? cp : 0xFFFD);
 			return 1;
 		}
@@ -1228,12 +1228,10 @@ cs_doctype(struct charset *cs, const unsigned char *s, struct cs_sink *out)
 	unsigned char c = s[0];
 
 	cs_put(out, "", 0);
-	if (cs->doctype.len < CHARSET_DTD_MAX)
-		buf_add(&cs->doctype, s, 1);
-	else if (c != '\n')
-		cs->dtd_overflow = true;
+	if (cs->doctype.len < CHARSET_DTD_MAX || c == '\n')
+		buf_add(&cs->doctype, s, 1); /* past the limit, only its lines are kept */
 	else
-		buf_add(&cs->doctype, s, 1); /* its lines are kept all the same */
+		cs->dtd_overflow = true;
 	if (cs->dtd_quote != 0) {
 		if (c == (unsigned char)cs->dtd_quote)
 			cs->dtd_quote = 0;
@@ -1532,9 +1530,6 @@ cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool
 
 	cs_marks_init(&mk, lex);
 	while (i < len) {
-		size_t k;
-		int n;
-
 		while (i + 17 <= len) { /* 17: text looks one byte past the block */
 			unsigned m;
 			bool more;
@@ -1551,12 +1546,16 @@ cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool
 			break;
 		if (s[i] >= 0x80 && raw) {
 			/* one sequence the fast scan left, then back to it */
-			if ((n = cs_utf8_seq(s + i, len - i)) <= 0 || !cs_benign(s + i, len - i))
+			int n = cs_utf8_seq(s + i, len - i);
+
+			if (n <= 0 || !cs_benign(s + i, len - i))
 				break;
 			i += (size_t)n;
 			continue;
 		}
 		if (special[s[i]] && !cs_benign(s + i, len - i)) {
+			size_t k;
+
 			if (lex != LEX_TEXT || (k = cs_text_ok(s, i, len)) == i)
 				break;
 			i = k;

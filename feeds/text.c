@@ -591,7 +591,7 @@ text_tag_may_link(const char *s, size_t len)
 {
 	/* by first letter: one or two comparisons for most tags, none for many */
 	static const char *const tags[26][8] = {
-		['a' - 'a'] = {"a", "applet", "area", "audio"},
+		[0] = {"a", "applet", "area", "audio"},
 		['b' - 'a'] = {"base", "blockquote", "body", "button"},
 		['d' - 'a'] = {"del"},
 		['e' - 'a'] = {"embed"},
