@@ -992,17 +992,22 @@ cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, str
 		cs_put(out, "&amp;", 5);
 		return 1;
 	}
-	if (s[1] == '#' && s[2] == 'X') {
-		/* XML wants a lower-case x; HTML allowed both. */
-		cs_error(cs, "character reference with 'X' (read as 'x')");
-		cs_put_charref(out, cs_xml_char_ok(cp) ? cp : 0xFFFDUL);
-	} else if (s[1] == '#' && cp >= 0x80 && cp <= 0x9F) {
-		unsigned fixed = charset_cp1252((unsigned char)cp);
+	if (s[1] == '#') {
+		unsigned long fixed = cp;
 
-		cs_put_charref(out, fixed != 0 ? fixed : 0xFFFDUL);
-	} else if (s[1] == '#' && !cs_xml_char_ok(cp)) {
-		cs_error(cs, "reference to a character XML does not allow (replaced)");
-		cs_put(out, "&#xFFFD;", 8);
+		if (cp >= 0x80 && cp <= 0x9F) {
+			/* a C1 control: what Windows-1252 has there, as browsers read it */
+			fixed = charset_cp1252((unsigned char)cp);
+			if (fixed == 0)
+				fixed = 0xFFFD;
+		} else if (!cs_xml_char_ok(cp)) {
+			cs_error(cs, "reference to a character XML does not allow (replaced)");
+			fixed = 0xFFFD;
+		}
+		if (s[2] == 'X') /* XML wants a lower-case x; HTML allowed both */
+			cs_error(cs, "character reference with 'X' (read as 'x')");
+		if (fixed != cp || s[2] == 'X')
+			cs_put_charref(out, fixed);
 	}
 	return n; /* kept, unless put above */
 }

@@ -640,6 +640,13 @@ START_TEST(test_illformed_characters)
 	ck_assert(r.illformed);
 	parsed_free(&r);
 
+	/* C1 controls by reference, hex with an upper-case X too: Windows-1252's ‚ and ’ */
+	doc = "<rss><channel><item><title>&#X82;&#x92;&#146;</title></item></channel></rss>";
+	parse_bytes(doc, strlen(doc), NULL, NULL, 0, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0]->title, "\xE2\x80\x9A\xE2\x80\x99\xE2\x80\x99");
+	parsed_free(&r);
+
 	parse_fixture("parse/leading-space.xml", NULL, 0, &r);
 	ck_assert_int_eq(r.finish_rc, 0);
 	ck_assert_uint_eq(r.n, 2);
