@@ -359,6 +359,20 @@ rfc822(char *out, size_t len, time_t t)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
+/* An RSS (2.0 or 1.0) item's summary and full text. */
+static void
+rss_text(struct buf *b, const struct story *s)
+{
+	buf_adds(b, "<description>");
+	xml_html(b, s->summary.data, false);
+	buf_adds(b, "</description>\n");
+	if (s->content.len > 0) {
+		buf_adds(b, "<content:encoded>");
+		xml_html(b, s->content.data, true);
+		buf_adds(b, "</content:encoded>\n");
+	}
+}
+
 static void
 rss_item(struct buf *b, const struct story *s)
 {
@@ -377,14 +391,7 @@ rss_item(struct buf *b, const struct story *s)
 		xml_escape(b, s->categories[i]);
 		buf_adds(b, "</category>\n");
 	}
-	buf_adds(b, "<description>");
-	xml_html(b, s->summary.data, false);
-	buf_adds(b, "</description>\n");
-	if (s->content.len > 0) {
-		buf_adds(b, "<content:encoded>");
-		xml_html(b, s->content.data, true);
-		buf_adds(b, "</content:encoded>\n");
-	}
+	rss_text(b, s);
 	if (s->enclosure)
 		buf_addf(b, "<enclosure url=\"%s.mp3\" length=\"%u\" type=\"audio/mpeg\"/>\n", s->link,
 		    s->enclosure_length);
@@ -434,14 +441,8 @@ rdf_item(struct buf *b, const struct story *s)
 	xml_escape(b, s->title);
 	buf_addf(b, "</title>\n<link>%s</link>\n<dc:date>%s</dc:date>\n<dc:creator>", s->link, date);
 	xml_escape(b, s->author);
-	buf_adds(b, "</dc:creator>\n<description>");
-	xml_html(b, s->summary.data, false);
-	buf_adds(b, "</description>\n");
-	if (s->content.len > 0) {
-		buf_adds(b, "<content:encoded>");
-		xml_html(b, s->content.data, true);
-		buf_adds(b, "</content:encoded>\n");
-	}
+	buf_adds(b, "</dc:creator>\n");
+	rss_text(b, s);
 	buf_adds(b, "</item>\n");
 }
 

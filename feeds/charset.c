@@ -587,17 +587,6 @@ cs_decide(struct charset *cs)
 
 /* ---- stage 1: decoding ---- */
 
-#ifndef __SSE2__
-static uint64_t
-cs_load64(const unsigned char *s)
-{
-	uint64_t w;
-
-	memcpy(&w, s, sizeof w);
-	return w;
-}
-#endif
-
 /*
  * Documents labelled UTF-8 or Latin-1 reach the lexer undecoded: it checks
  * their UTF-8 as it goes, in the same pass.
@@ -1370,49 +1359,6 @@ cs_text_ok(const unsigned char *s, size_t i, size_t len)
  * ---- sixteen (SSE2) or eight (SWAR) bytes at a time: most bytes need
  * nothing, find them fast ----
  */
-#ifndef __SSE2__
-
-#define CS_ONES	 0x0101010101010101ULL
-#define CS_HIGHS 0x8080808080808080ULL
-
-/* Does word w hold a zero byte?  (Exact, as a yes or no.) */
-static uint64_t
-cs_has_zero(uint64_t w)
-{
-	return (w - CS_ONES) & ~w & CS_HIGHS;
-}
-
-/* Does w hold byte b? */
-static uint64_t
-cs_has(uint64_t w, unsigned char b)
-{
-	return cs_has_zero(w ^ (CS_ONES * b));
-}
-
-/*
- * Whether none of the eight bytes at s can need the lexer in `lex`: no
- * control character (tab and newline included: they are rare enough),
- * no 0x7F, no lead byte of a C1 control or noncharacter (0xC2, 0xEF), and
- * none of the state's own markers.
- */
-static bool
-cs_plain8(const unsigned char *s, enum cs_lex lex, bool raw)
-{
-	uint64_t w = cs_load64(s);
-	uint64_t bad = ((w - CS_ONES * 0x20) & ~w & CS_HIGHS) | cs_has(w, 0x7F) |
-		       (raw ? w & CS_HIGHS : cs_has(w, 0xC2) | cs_has(w, 0xEF));
-
-	switch (lex) {
-	case LEX_TEXT: bad |= cs_has(w, '<') | cs_has(w, '&') | cs_has(w, ']'); break;
-	case LEX_CDATA: bad |= cs_has(w, ']'); break;
-	case LEX_COMMENT: bad |= cs_has(w, '-'); break;
-	case LEX_PI: bad |= cs_has(w, '?'); break;
-	default: break;
-	}
-	return bad == 0;
-}
-#endif
-
 #ifdef __SSE2__
 /* Bytes equal to c (0xFF each), and bytes in [lo, hi] (unsigned). */
 #define CS_EQ(v, c)	    _mm_cmpeq_epi8((v), _mm_set1_epi8((char)(c)))
@@ -1522,55 +1468,102 @@ cs_plain16_utf8(const unsigned char *s, const struct cs_marks *mk, unsigned *n)
 	return false;
 }
 
-/*
- * The run of bytes from i that state `lex` copies as they are.  With `raw`
- * (undecoded UTF-8) a byte above 0x7F goes by only as part of a complete,
- * valid sequence.  In text, tags and named references go by too.
- */
+/* How far from i the sixteen-byte scan finds nothing to look at. */
 static size_t
-cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool raw)
+cs_fast_scan(const unsigned char *s, size_t i, size_t len, const struct cs_marks *mk, bool raw)
 {
-	const unsigned char *special = cs_special[lex];
-	struct cs_marks mk;
+	while (i + 17 <= len) { /* 17: text looks one byte past the block */
+		unsigned m;
+		bool more;
 
-	cs_marks_init(&mk, lex);
-	while (i < len) {
-		while (i + 17 <= len) { /* 17: text looks one byte past the block */
-			unsigned m;
-			bool more;
-
-			if (raw)
-				more = cs_plain16_utf8(s + i, &mk, &m);
-			else
-				more = (m = cs_special16(s + i, &mk)) == 16;
-			i += m;
-			if (!more)
-				break;
-		}
-		if (i >= len)
+		if (raw)
+			more = cs_plain16_utf8(s + i, mk, &m);
+		else
+			more = (m = cs_special16(s + i, mk)) == 16;
+		i += m;
+		if (!more)
 			break;
-		if (s[i] >= 0x80 && raw) {
-			/* one sequence the fast scan left, then back to it */
-			int n = cs_utf8_seq(s + i, len - i);
-
-			if (n <= 0 || !cs_benign(s + i, len - i))
-				break;
-			i += (size_t)n;
-			continue;
-		}
-		if (special[s[i]] && !cs_benign(s + i, len - i)) {
-			size_t k;
-
-			if (lex != LEX_TEXT || (k = cs_text_ok(s, i, len)) == i)
-				break;
-			i = k;
-			continue;
-		}
-		i++;
 	}
 	return i;
 }
+
+/* A multi-byte sequence the fast scan stopped at: past it if it is ordinary, else i. */
+static size_t
+cs_high_step(const unsigned char *s, size_t i, size_t len, const unsigned char *special)
+{
+	int n = cs_utf8_seq(s + i, len - i);
+
+	(void)special;
+	return n > 0 && cs_benign(s + i, len - i) ? i + (size_t)n : i;
+}
 #else
+static uint64_t
+cs_load64(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
+#define CS_ONES	 0x0101010101010101ULL
+#define CS_HIGHS 0x8080808080808080ULL
+
+/* Does word w hold a zero byte?  (Exact, as a yes or no.) */
+static uint64_t
+cs_has_zero(uint64_t w)
+{
+	return (w - CS_ONES) & ~w & CS_HIGHS;
+}
+
+/* Does w hold byte b? */
+static uint64_t
+cs_has(uint64_t w, unsigned char b)
+{
+	return cs_has_zero(w ^ (CS_ONES * b));
+}
+
+/*
+ * Whether none of the eight bytes at s can need the lexer in `lex`: no
+ * control character (tab and newline included: they are rare enough),
+ * no 0x7F, no lead byte of a C1 control or noncharacter (0xC2, 0xEF), and
+ * none of the state's own markers.
+ */
+static bool
+cs_plain8(const unsigned char *s, enum cs_lex lex, bool raw)
+{
+	uint64_t w = cs_load64(s);
+	uint64_t bad = ((w - CS_ONES * 0x20) & ~w & CS_HIGHS) | cs_has(w, 0x7F) |
+		       (raw ? w & CS_HIGHS : cs_has(w, 0xC2) | cs_has(w, 0xEF));
+
+	switch (lex) {
+	case LEX_TEXT: bad |= cs_has(w, '<') | cs_has(w, '&') | cs_has(w, ']'); break;
+	case LEX_CDATA: bad |= cs_has(w, ']'); break;
+	case LEX_COMMENT: bad |= cs_has(w, '-'); break;
+	case LEX_PI: bad |= cs_has(w, '?'); break;
+	default: break;
+	}
+	return bad == 0;
+}
+
+struct cs_marks {
+	enum cs_lex lex;
+};
+
+static void
+cs_marks_init(struct cs_marks *mk, enum cs_lex lex)
+{
+	mk->lex = lex;
+}
+
+static size_t
+cs_fast_scan(const unsigned char *s, size_t i, size_t len, const struct cs_marks *mk, bool raw)
+{
+	while (i + 8 <= len && cs_plain8(s + i, mk->lex, raw))
+		i += 8;
+	return i;
+}
+
 /*
  * A run of valid, ordinary multi-byte UTF-8 sequences from i (text in
  * Cyrillic, Greek, CJK...), and of the ASCII between them that `special`
@@ -1580,7 +1573,7 @@ cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool
  * three-byte sequences are checked inline.
  */
 static size_t
-cs_utf8_run(const unsigned char *s, size_t i, size_t len, const unsigned char *special)
+cs_high_step(const unsigned char *s, size_t i, size_t len, const unsigned char *special)
 {
 	size_t ascii = 0;
 
@@ -1610,39 +1603,35 @@ cs_utf8_run(const unsigned char *s, size_t i, size_t len, const unsigned char *s
 	}
 	return i;
 }
+#endif
 
-/* As above, eight bytes at a time. */
+/*
+ * The run of bytes from i that state `lex` copies as they are.  With `raw`
+ * (undecoded UTF-8) a byte above 0x7F goes by only as part of a complete,
+ * valid sequence.  In text, tags and named references go by too.
+ */
 static size_t
 cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool raw)
 {
 	const unsigned char *special = cs_special[lex];
+	struct cs_marks mk;
 
-	while (i < len) {
-		while (i + 8 <= len && cs_plain8(s + i, lex, raw))
-			i += 8;
-		if (i >= len)
+	cs_marks_init(&mk, lex);
+	while ((i = cs_fast_scan(s, i, len, &mk, raw)) < len) {
+		size_t k = i;
+
+		if (s[i] >= 0x80 && raw)
+			k = cs_high_step(s, i, len, special);
+		else if (!special[s[i]] || cs_benign(s + i, len - i))
+			k = i + 1;
+		else if (lex == LEX_TEXT)
+			k = cs_text_ok(s, i, len);
+		if (k == i)
 			break;
-		if (s[i] >= 0x80 && raw) {
-			size_t k = cs_utf8_run(s, i, len, special);
-
-			if (k == i)
-				break;
-			i = k;
-			continue;
-		}
-		if (special[s[i]] && !cs_benign(s + i, len - i)) {
-			size_t k;
-
-			if (lex != LEX_TEXT || (k = cs_text_ok(s, i, len)) == i)
-				break;
-			i = k;
-			continue;
-		}
-		i++;
+		i = k;
 	}
 	return i;
 }
-#endif
 
 /* The handler that ran consumed up to `pos`: if it put something in their place, kept bytes start again there. */
 static void

@@ -1115,18 +1115,6 @@ parse_text_escaped(struct parser *p, const char *s, size_t len, bool attr)
 	buf_free(&tmp);
 }
 
-static bool
-parse_is_void(const char *name)
-{
-	static const char *const voids[] = {"area", "base", "br", "col", "embed", "hr", "img",
-		"input", "link", "meta", "param", "source", "track", "wbr"};
-
-	for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
-		if (strcmp(name, voids[i]) == 0)
-			return true;
-	return false;
-}
-
 static void
 parse_markup_name(struct parser *p, const xmlChar *prefix, const char *name)
 {
@@ -1220,7 +1208,7 @@ parse_markup_start(struct parser *p, enum ns ns, const char *name, const xmlChar
 	}
 	/* HTML's empty elements (in XHTML, or naked in the feed) end at once: "<br />". */
 	f->markup_void = (ns == NS_XHTML || ns == p->root_ns || f->uri == NULL) &&
-			 parse_is_void(name);
+			 text_html_is_void(name);
 	parse_text_add(p, f->markup_void ? " />" : ">", f->markup_void ? 3 : 1);
 }
 

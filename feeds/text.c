@@ -623,6 +623,18 @@ text_tag_may_link(const char *s, size_t len)
 }
 
 bool
+text_html_is_void(const char *name)
+{
+	static const char *const voids[] = {"area", "base", "br", "col", "embed", "hr", "img",
+		"input", "link", "meta", "param", "source", "track", "wbr"};
+
+	for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
+		if (strcmp(name, voids[i]) == 0)
+			return true;
+	return false;
+}
+
+bool
 text_html_resolve(struct buf *out, const char *html, size_t len, const char *base)
 {
 	size_t i = 0, run = 0;

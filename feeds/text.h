@@ -59,6 +59,9 @@ void text_xml_escape(struct buf *out, const char *s, size_t len, bool attr);
 /* Whether an HTML attribute holds a URL (href, src, cite...), by its name. */
 bool text_is_url_attr(const char *name);
 
+/* Whether HTML element `name` (lower-case) is a void one, written without an end tag (br, img...). */
+bool text_html_is_void(const char *name);
+
 /*
  * Append `html` with the relative URLs of its tags' URL attributes (href,
  * src, srcset...; see text_is_url_attr) resolved against `base` (with a NULL

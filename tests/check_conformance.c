@@ -587,18 +587,6 @@ path_is_html(const char *desc)
 						  strstr(desc, "summary_detail") != NULL));
 }
 
-static bool
-html_is_void(const char *name)
-{
-	static const char *const voids[] = {"area", "base", "br", "col", "embed", "hr", "img",
-		"input", "link", "meta", "param", "source", "track", "wbr"};
-
-	for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
-		if (strcmp(name, voids[i]) == 0)
-			return true;
-	return false;
-}
-
 struct html_attr {
 	char *name, *value;
 };
@@ -663,7 +651,7 @@ html_canon_tag(struct buf *out, const char *s, size_t len)
 			buf_free(&v);
 	}
 	qsort(attrs, n, sizeof attrs[0], html_attr_cmp);
-	if (!end_tag || !html_is_void(name))
+	if (!end_tag || !text_html_is_void(name))
 		buf_addf(out, "<%s%s", end_tag ? "/" : "", name);
 	for (size_t j = 0; j < n; j++) {
 		for (char *c = attrs[j].name; *c != '\0'; c++)
@@ -674,7 +662,7 @@ html_canon_tag(struct buf *out, const char *s, size_t len)
 		free(attrs[j].name);
 		free(attrs[j].value);
 	}
-	if (!end_tag || !html_is_void(name))
+	if (!end_tag || !text_html_is_void(name))
 		buf_addc(out, '>');
 	return i < len ? i + 1 : len;
 }
@@ -1049,23 +1037,30 @@ fp_record(json_t *rec)
 	run_free(&r);
 }
 
-START_TEST(test_feedparser)
+/* Hand each record of the JSON Lines file at `path` to `fn`. */
+static void
+each_jsonl(const char *path, void (*fn)(json_t *rec))
 {
-	FILE *f = fopen(CORPUS "/feedparser/expectations.jsonl", "r");
+	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
 
-	ck_assert_msg(f != NULL, "cannot open %s", CORPUS "/feedparser/expectations.jsonl");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
 	while (getline(&line, &cap, f) > 0) {
 		json_error_t err;
 		json_t *rec = json_loads(line, 0, &err);
 
-		ck_assert_msg(rec != NULL, "expectations.jsonl: %s", err.text);
-		fp_record(rec);
+		ck_assert_msg(rec != NULL, "%s: %s", path, err.text);
+		fn(rec);
 		json_decref(rec);
 	}
 	free(line);
 	fclose(f);
+}
+
+START_TEST(test_feedparser)
+{
+	each_jsonl(CORPUS "/feedparser/expectations.jsonl", fp_record);
 }
 END_TEST
 
@@ -1583,21 +1578,7 @@ gf_pair(json_t *pair)
 
 START_TEST(test_gofeed)
 {
-	FILE *f = fopen(CORPUS "/gofeed/pairs.jsonl", "r");
-	char *line = NULL;
-	size_t cap = 0;
-
-	ck_assert_msg(f != NULL, "cannot open %s", CORPUS "/gofeed/pairs.jsonl");
-	while (getline(&line, &cap, f) > 0) {
-		json_error_t err;
-		json_t *pair = json_loads(line, 0, &err);
-
-		ck_assert_msg(pair != NULL, "pairs.jsonl: %s", err.text);
-		gf_pair(pair);
-		json_decref(pair);
-	}
-	free(line);
-	fclose(f);
+	each_jsonl(CORPUS "/gofeed/pairs.jsonl", gf_pair);
 }
 END_TEST
 
