@@ -13,6 +13,7 @@
 #   sfeed         sfeed over the XML files, concatenated into one stream
 #                 (one process; sfeed reads one stream, and does not decode
 #                 encodings)
+#   sfeed-each    sfeed with a process per XML file, as sfeed_update runs it
 #
 # Each tool's best round counts (CPU time, user + system, of the whole
 # process).  Prints MB/s and items/s per tool, feedmux's XML throughput as a
@@ -61,6 +62,7 @@ all_bytes=$(cat "${all[@]}" | wc -c)
 xml_items=$("$parse" "${xml[@]}" 2>/dev/null | awk '{print $4}')
 all_items=$("$parse" "${all[@]}" 2>/dev/null | awk '{print $4}')
 sfeed_items=$(sfeed <"$tmp/xml.cat" | wc -l)
+sfeed_each_items=$(for f in "${xml[@]}"; do sfeed <"$f"; done | wc -l)
 
 # cpu COMMAND...: the command's CPU time (user + system) in seconds.
 cpu() {
@@ -80,6 +82,8 @@ for ((round = 1; round <= rounds; round++)); do
 	keep xmllint "$(cpu xmllint --stream --noout "${xml[@]}")"
 	# shellcheck disable=SC2016 # $1 is the inner shell's
 	keep sfeed "$(cpu sh -c 'exec sfeed <"$1"' sh "$tmp/xml.cat")"
+	# shellcheck disable=SC2016 # likewise
+	keep sfeed-each "$(cpu sh -c 'for f; do sfeed <"$f"; done' sh "${xml[@]}")"
 done
 rss=$("$parse" "${all[@]}" 2>/dev/null | awk '{print $NF}')
 
@@ -95,7 +99,9 @@ row feedmux "$all_bytes" "$all_items"
 row feedmux-xml "$xml_bytes" "$xml_items"
 row xmllint "$xml_bytes" # checks well-formedness only: no items
 row sfeed "$xml_bytes" "$sfeed_items"
-awk -v f="${best[feedmux-xml]}" -v x="${best[xmllint]}" -v s="${best[sfeed]}" 'BEGIN {
+row sfeed-each "$xml_bytes" "$sfeed_each_items"
+awk -v f="${best[feedmux-xml]}" -v x="${best[xmllint]}" -v s="${best[sfeed]}" \
+    -v e="${best[sfeed-each]}" 'BEGIN {
 	printf "feedmux-xml / xmllint --stream throughput: %.2f\n", x / f
-	printf "feedmux-xml / sfeed throughput: %.2f\n", s / f }'
+	printf "feedmux-xml / sfeed throughput: %.2f (process per file: %.2f)\n", s / f, e / f }'
 echo "feedmux peak RSS over the whole corpus: $rss KB"
