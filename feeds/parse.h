@@ -30,7 +30,7 @@ enum parse_dialect {
 /* Caps on what one item may hold; longer text is cut at a character boundary. */
 #define PARSE_MAX_TEXT	  ((size_t)64 * 1024)	/* titles, links, ids, dates, names */
 #define PARSE_MAX_CONTENT ((size_t)1024 * 1024) /* summary and content */
-#define PARSE_MAX_LINKS	  32 /* links, and enclosures: the rest are dropped (likewise below) */
+#define PARSE_MAX_LINKS	  32 /* links and enclosures: the rest are dropped (likewise below) */
 #define PARSE_MAX_AUTHORS 16
 #define PARSE_MAX_CATEGORIES 64
 
