@@ -73,6 +73,7 @@ struct charset {
 	char dtd_quote;
 	struct buf doctype; /* the DOCTYPE, held back from the parser */
 	bool dtd_overflow;
+	bool past_prolog; /* an element has started: a DOCTYPE now is out of place */
 	char *public_id;
 	struct {
 		char *name, *value;
@@ -1042,8 +1043,10 @@ cs_lt(struct charset *cs, const unsigned char *s, size_t avail, bool final, stru
 		return -1;
 	next = avail >= 2 ? s[1] : ' ';
 	if (isalpha(next) || next == '_' || next == ':' || next == '/' || next == '!' ||
-	    next >= 0x80)
+	    next >= 0x80) {
+		cs->past_prolog |= next != '/' && next != '!';
 		return 1; /* kept */
+	}
 	cs_error(cs, "'<' that starts no tag (read as \"&lt;\")");
 	cs_put(out, "&lt;", 4);
 	return 1;
@@ -1203,7 +1206,9 @@ cs_doctype_read(struct charset *cs)
 static void
 cs_doctype_end(struct charset *cs, struct cs_sink *out)
 {
-	if (cs->dtd_overflow)
+	if (cs->past_prolog)
+		cs_error(cs, "a DOCTYPE after the root element (ignored)");
+	else if (cs->dtd_overflow)
 		cs_error(cs, "a DOCTYPE longer than %zu bytes (ignored)", CHARSET_DTD_MAX);
 	else
 		cs_doctype_read(cs);
@@ -1633,6 +1638,17 @@ cs_plain_run(const unsigned char *s, size_t i, size_t len, enum cs_lex lex, bool
 	return i;
 }
 
+/* Whether text s[0..len) holds the start of an element ("<a", not "</a" or "<!"). */
+static bool
+cs_has_start_tag(const unsigned char *s, size_t len)
+{
+	for (const unsigned char *p = memchr(s, '<', len); p != NULL && p + 1 < s + len;
+	     p = memchr(p + 1, '<', (size_t)(s + len - p - 1)))
+		if (isalpha(p[1]) || p[1] == '_' || p[1] == ':' || p[1] >= 0x80)
+			return true;
+	return false;
+}
+
 /* The handler that ran consumed up to `pos`: if it put something in their place, kept bytes start again there. */
 static void
 cs_took(struct cs_sink *k, size_t pos)
@@ -1708,6 +1724,8 @@ cs_lex(struct charset *cs, const unsigned char *s, size_t len, bool final, struc
 		/* the common case: a run of bytes nothing is to be done about */
 		if (cs->lex != LEX_START && cs->lex != LEX_DOCTYPE)
 			i = cs_plain_run(s, i, len, cs->lex, cs_raw_utf8(cs));
+		if (!cs->past_prolog && cs->lex == LEX_TEXT)
+			cs->past_prolog = cs_has_start_tag(s + start, i - start);
 		if (cs_dropped(cs->lex) && i > start)
 			cs_drop(k, start, i);
 		if (i >= len)
