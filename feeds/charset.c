@@ -887,8 +887,8 @@ cs_starts(const unsigned char *s, size_t avail, const char *word)
 	return memcmp(s, word, avail) == 0 ? -1 : 0;
 }
 
-static bool
-cs_xml_char_ok(unsigned long cp)
+bool
+charset_xml_char_ok(unsigned long cp)
 {
 	if (cp < 0x20)
 		return cp == 0x9 || cp == 0xA || cp == 0xD;
@@ -990,7 +990,7 @@ cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, str
 			fixed = charset_cp1252((unsigned char)cp);
 			if (fixed == 0)
 				fixed = 0xFFFD;
-		} else if (!cs_xml_char_ok(cp)) {
+		} else if (!charset_xml_char_ok(cp)) {
 			cs_error(cs, "reference to a character XML does not allow (replaced)");
 			fixed = 0xFFFD;
 		}
@@ -1149,7 +1149,7 @@ cs_entity_decl(struct charset *cs, const char *d, size_t i, size_t n)
 		long r = charset_charref(d + k, vstart + vlen - k, &cp);
 
 		if (r > 0) {
-			if (cs_xml_char_ok(cp))
+			if (charset_xml_char_ok(cp))
 				charset_put_utf8(&v, (unsigned)cp);
 			k += (size_t)r;
 		} else

@@ -80,6 +80,9 @@ unsigned charset_cp1252(unsigned char b);
  */
 long charset_charref(const char *s, size_t len, unsigned long *value);
 
+/* Is code point `cp` a character XML 1.0 allows (Char production)? */
+bool charset_xml_char_ok(unsigned long cp);
+
 /* Append code point `cp` to `out` as UTF-8. */
 void charset_put_utf8(struct buf *out, unsigned cp);
 

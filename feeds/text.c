@@ -188,7 +188,8 @@ text_ref(const char *s, size_t len, unsigned *cp)
 			return 0;
 		if (v >= 0x80 && v <= 0x9F)
 			v = charset_cp1252((unsigned char)v);
-		if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		/* the decoded text must stay something XML can carry (fuzz_parse) */
+		if (!charset_xml_char_ok(v))
 			v = 0xFFFD;
 		*cp = (unsigned)v;
 		return (size_t)ref;

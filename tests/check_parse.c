@@ -647,6 +647,13 @@ START_TEST(test_illformed_characters)
 	ck_assert_str_eq(r.items[0]->title, "\xE2\x80\x9A\xE2\x80\x99\xE2\x80\x99");
 	parsed_free(&r);
 
+	/* a control character by reference inside escaped HTML (fuzz_parse) */
+	doc = "<rss><channel><item><title>a&amp;#24;b &amp;#xFFFE;</title></item></channel></rss>";
+	parse_bytes(doc, strlen(doc), NULL, NULL, 0, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0]->title, "a\xEF\xBF\xBD" "b \xEF\xBF\xBD");
+	parsed_free(&r);
+
 	parse_fixture("parse/leading-space.xml", NULL, 0, &r);
 	ck_assert_int_eq(r.finish_rc, 0);
 	ck_assert_uint_eq(r.n, 2);
