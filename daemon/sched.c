@@ -474,7 +474,7 @@ sched_new(struct event_base *base, struct fetcher *fetcher, struct store *store,
 	for (s->nbuckets = 16; s->nbuckets < 2 * conf->nfeeds; s->nbuckets *= 2)
 		;
 	s->buckets = xcalloc(s->nbuckets, sizeof(struct sched_host *));
-	s->feeds = xcalloc(conf->nfeeds + 1, sizeof *s->feeds);
+	s->feeds = xcalloc(conf->nfeeds + 1, sizeof(struct sched_feed *));
 	if ((s->flush_timer = evtimer_new(base, sched_on_flush_timer, s)) == NULL)
 		fatalx("evtimer_new failed");
 	for (size_t i = 0; rc == 0 && i < conf->nfeeds; i++) {
@@ -1150,7 +1150,8 @@ sched_cmp_name_feed(const void *name, const void *elt)
 static struct sched_feed *
 sched_lookup(struct sched_feed **sorted, size_t n, const char *name)
 {
-	struct sched_feed **hit = bsearch(name, sorted, n, sizeof *sorted, sched_cmp_name_feed);
+	struct sched_feed **hit =
+	    bsearch(name, sorted, n, sizeof(struct sched_feed *), sched_cmp_name_feed);
 
 	return hit != NULL ? *hit : NULL;
 }
@@ -1220,7 +1221,7 @@ static struct sched_feed **
 sched_feeds_for(struct sched *s, const struct conf *conf, struct sched_feed **sorted,
     const int64_t *ids)
 {
-	struct sched_feed **next = xcalloc(conf->nfeeds + 1, sizeof *next);
+	struct sched_feed **next = xcalloc(conf->nfeeds + 1, sizeof(struct sched_feed *));
 
 	for (size_t i = 0; i < conf->nfeeds; i++) {
 		struct sched_feed *sf = sched_lookup(sorted, s->nfeeds, conf->feeds[i].name);
@@ -1246,7 +1247,7 @@ sched_feeds_for(struct sched *s, const struct conf *conf, struct sched_feed **so
 int
 sched_reconfigure(struct sched *s, const struct conf *conf, struct sched_changes *ch)
 {
-	struct sched_feed **sorted = xcalloc(s->nfeeds + 1, sizeof *sorted);
+	struct sched_feed **sorted = xcalloc(s->nfeeds + 1, sizeof(struct sched_feed *));
 	int64_t *ids = xcalloc(conf->nfeeds + s->nfeeds + 1, sizeof *ids);
 	struct sched_feed **next = NULL;
 	time_t now = time(NULL);
@@ -1256,8 +1257,8 @@ sched_reconfigure(struct sched *s, const struct conf *conf, struct sched_changes
 	/* 304 times not written yet, of feeds that may be about to go */
 	sched_flush(s);
 	if (s->nfeeds > 0)
-		memcpy(sorted, s->feeds, s->nfeeds * sizeof *sorted);
-	qsort(sorted, s->nfeeds, sizeof *sorted, sched_cmp_feed_name);
+		memcpy(sorted, s->feeds, s->nfeeds * sizeof(struct sched_feed *));
+	qsort(sorted, s->nfeeds, sizeof(struct sched_feed *), sched_cmp_feed_name);
 	if ((rc = sched_register(s->store, conf, ids)) != 0 ||
 	    (next = sched_feeds_for(s, conf, sorted, ids)) == NULL) {
 		/* as it was: the old feeds the active ones (a failed registration rolled back) */

@@ -259,6 +259,7 @@ srv_on_unix_socket(struct evhttp_request *req)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 
+	memset(&ss, 0, sizeof ss);
 	return bev != NULL &&
 	    getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss, &len) == 0 &&
 	    ss.ss_family == AF_UNIX;

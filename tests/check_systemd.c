@@ -545,6 +545,17 @@ start_stall_server(const char *log, int *stall_port)
  * on feedmuxd's nothing waits to be read (/proc/net/tcp).  What it read,
  * it parsed in the same turn of its loop.
  */
+/* The next hexadecimal field of a /proc/net/tcp line, past blanks; then past a ':'. */
+static unsigned long
+next_hex(char **p)
+{
+	unsigned long v = strtoul(*p, p, 16);
+
+	if (**p == ':')
+		(*p)++;
+	return v;
+}
+
 static bool
 stall_drained(int stall_port)
 {
@@ -553,15 +564,25 @@ stall_drained(int stall_port)
 	bool sent = false, read_all = false;
 
 	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		unsigned lport, rport, state;
-		unsigned long tx, rx;
+		/* "  sl: local_address:port rem_address:port st tx_queue:rx_queue ..." */
+		char *p = strchr(line, ':');
+		unsigned long lport, rport, state, tx, rx;
 
-		if (sscanf(line, " %*d: %*x:%x %*x:%x %x %lx:%lx", &lport, &rport, &state, &tx, &rx) != 5 ||
-		    state != 1) /* ESTABLISHED */
+		if (p == NULL || strstr(line, "local_address") != NULL)
 			continue;
-		if ((int)lport == stall_port)
+		p++;
+		(void)next_hex(&p);
+		lport = next_hex(&p);
+		(void)next_hex(&p);
+		rport = next_hex(&p);
+		state = next_hex(&p);
+		tx = next_hex(&p);
+		rx = next_hex(&p);
+		if (state != 1) /* ESTABLISHED */
+			continue;
+		if (lport == (unsigned long)stall_port)
 			sent = tx == 0;
-		if ((int)rport == stall_port)
+		if (rport == (unsigned long)stall_port)
 			read_all = rx == 0;
 	}
 	if (f != NULL)
