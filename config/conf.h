@@ -82,7 +82,7 @@ struct conf {
 	unsigned long long host_connections; /* transfers at once to one host */
 	unsigned host_delay_ms;	      /* at least this long between two requests to one host */
 	unsigned start_spread_ms;     /* feeds with no planned poll start within this at startup */
-	char *user_agent;	      /* NULL: feedmux/VERSION (+FEEDMUX_URL) */
+	char *user_agent;	      /* NULL: feedmux/VERSION, then " (+FEEDMUX_URL)" if built with one */
 	bool refuse_private;	      /* refuse loopback, private and link-local peers */
 };
 

@@ -419,7 +419,7 @@ ctl_feeds(const char *sock)
 		row[2] = items;
 		row[3] = last;
 		row[4] = next;
-		row[5] = ctl_str(f, "error", "-");
+		row[5] = ctl_str(f, "error", ctl_str(f, "warning", "-")); /* a failure, else a recovery */
 		ctl_table_row(&t, row);
 	}
 	ctl_table_print(&t);

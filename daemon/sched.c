@@ -34,6 +34,7 @@
 #include "daemon/sched.h"
 #include "feeds/fetch.h"
 #include "feeds/parse.h"
+#include "feeds/text.h"
 #include "storage/store.h"
 #include "util/util.h"
 
@@ -691,17 +692,35 @@ sched_on_body(void *arg, const char *content_type, const char *data, size_t len)
 	return parse_push(sf->parser, data, len);
 }
 
+/*
+ * "ill-formed: line N: the first problem" for a document read in spite
+ * of errors, in `buf`; NULL for a well-formed one.  /status shows it.
+ */
+static const char *
+sched_parse_warning(const struct sched_feed *sf, char *buf, size_t len)
+{
+	if (sf->parser == NULL || !parse_illformed(sf->parser))
+		return NULL;
+	/* parse_error starts with the line ("line 12: ...") when it has one */
+	snprintf(buf, len, "ill-formed: %s",
+	    parse_error(sf->parser) != NULL ? parse_error(sf->parser) : "unknown error");
+	buf[text_utf8_cut(buf, strlen(buf))] = '\0'; /* snprintf may cut a character */
+	return buf;
+}
+
 /* Finish parsing a complete body; returns the error to record, or NULL. */
 static const char *
 sched_finish_parse(struct sched_feed *sf)
 {
+	char warning[512];
+
 	if (sf->parser == NULL)
 		return "empty document";
 	if (parse_finish(sf->parser) != 0)
 		return parse_error(sf->parser);
-	if (parse_illformed(sf->parser))
-		log_warnx("feed %s: ill-formed, %zu items recovered: %s", sf->cf->name,
-		    parse_item_count(sf->parser), parse_error(sf->parser));
+	if (sched_parse_warning(sf, warning, sizeof warning) != NULL)
+		log_warnx("feed %s: %zu items recovered from a document %s", sf->cf->name,
+		    parse_item_count(sf->parser), warning);
 	if (sf->dropped > 0)
 		log_warnx("feed %s: %zu items past the first %d were ignored", sf->cf->name,
 		    sf->dropped, SCHED_MAX_ITEMS);
@@ -897,7 +916,7 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 {
 	struct store_fetch sfx;
 	struct store_fetch_stats stats;
-	char err[512];
+	char err[512], warning[512];
 	bool ok = error == NULL, full = res->status == FETCH_OK;
 	const char *etag = ok ? sched_next_validator(sf->etag, res->etag, full) : sf->etag;
 	const char *lm = ok ? sched_next_validator(sf->last_modified, res->last_modified, full) :
@@ -922,6 +941,7 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 		sfx.items = sf->items;
 		sfx.nitems = sf->nitems;
 		sfx.info = parse_feed_info(sf->parser);
+		sfx.warning = sched_parse_warning(sf, warning, sizeof warning);
 	}
 	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0) {
 		/* the validators stay the old ones, so the next fetch brings what was lost */

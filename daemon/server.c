@@ -131,6 +131,7 @@ srv_status_feed(const struct store_feed_status *f)
 	json_object_set_new(o, "next_poll", srv_json_time(f->next_poll));
 	json_object_set_new(o, "identity", json_string(f->identity_by_link ? "link" : "guid"));
 	json_object_set_new(o, "identity_note", srv_json_string_or_null(f->identity_note));
+	json_object_set_new(o, "warning", srv_json_string_or_null(f->warning));
 	return o;
 }
 

@@ -26,8 +26,13 @@
 #define FETCH_HEADER_MAX 1024 /* longest header value we keep */
 #define FETCH_MAX_REDIRS 5L
 #define FETCH_POOL_MAX	 64
+/*
+ * Where publishers can read about this feedmux, for the User-Agent's "(+URL)":
+ * set at build time (cmake -DFEEDMUX_URL=...), since feedmux has no address
+ * of its own to put there.  Empty: the User-Agent is just feedmux/VERSION.
+ */
 #ifndef FEEDMUX_URL
-#define FEEDMUX_URL "https://github.com/feedmux/feedmux"
+#define FEEDMUX_URL ""
 #endif
 
 struct fetcher {
@@ -181,8 +186,12 @@ fetcher_new(struct event_base *base, const struct fetch_limits *limits)
 
 	f->base = base;
 	f->limits = *limits;
-	f->user_agent = xstrdup(limits->user_agent != NULL ? limits->user_agent :
-	    "feedmux/" FEEDMUX_VERSION " (+" FEEDMUX_URL ")");
+	if (limits->user_agent != NULL)
+		f->user_agent = xstrdup(limits->user_agent);
+	else if (FEEDMUX_URL[0] != '\0')
+		f->user_agent = xstrdup("feedmux/" FEEDMUX_VERSION " (+" FEEDMUX_URL ")");
+	else
+		f->user_agent = xstrdup("feedmux/" FEEDMUX_VERSION);
 	f->limits.user_agent = f->user_agent;
 	if ((f->multi = curl_multi_init()) == NULL)
 		fatalx("curl_multi_init failed");

@@ -25,7 +25,7 @@ struct fetch_limits {
 	size_t max_body;      /* bytes after decompression */
 	long max_total_connections; /* connections curl may open, in all and per host */
 	long max_host_connections;
-	const char *user_agent; /* NULL: feedmux/VERSION (+FEEDMUX_URL) */
+	const char *user_agent; /* NULL: feedmux/VERSION, then " (+FEEDMUX_URL)" if built with one */
 	bool refuse_private;	/* refuse loopback, private, link-local... peers at connect time */
 	bool debug;		/* curl's own trace of each transfer, through log_debug */
 };

@@ -92,10 +92,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " last_modified = CASE WHEN ?6 THEN ?8 ELSE last_modified END,"
 	    " title = coalesce(?9, title), link = coalesce(?10, link),"
 	    " feed_id_text = coalesce(?12, feed_id_text),"
+	    " warning = CASE WHEN ?5 IS NULL AND ?13 THEN ?14 ELSE warning END,"
 	    " item_count = item_count + ?11 WHERE id = ?1",
 	[ST_FEED_STATE] = "SELECT etag, last_modified, last_fetch, next_poll FROM feeds WHERE id = ?1",
 	[ST_LIST_FEEDS] = "SELECT name, url, title, link, last_fetch, next_poll, http_status, error,"
-			  " item_count, identity_by_link, identity_note"
+			  " item_count, identity_by_link, identity_note, warning"
 			  " FROM feeds WHERE active ORDER BY name",
 	[ST_ITEM_TOTAL] = "SELECT coalesce(sum(item_count), 0) FROM feeds WHERE active",
 	[ST_VIA] = "SELECT f.name, f.title, f.link, f.url, f.feed_id_text, i.link"
@@ -180,6 +181,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE feeds ADD COLUMN moved_from TEXT;"
 	"ALTER TABLE feeds ADD COLUMN moved_url TEXT;"
 	"ALTER TABLE feeds ADD COLUMN gone_url TEXT;",
+	/* 3 -> 4: why the last document read was ill-formed (store_fetch.warning). */
+	"ALTER TABLE feeds ADD COLUMN warning TEXT;",
 };
 #define STORE_NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1104,6 +1107,9 @@ store_update_feed(struct store *s, const struct store_fetch *fx, size_t added)
 		store_bind_text_or_null(st, 12, fx->info->id);
 	}
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)added);
+	/* a parsed document says whether it was well-formed; a 304 says nothing */
+	sqlite3_bind_int(st, 13, !fx->not_modified);
+	store_bind_text_or_null(st, 14, fx->warning);
 	return store_step_done(st);
 }
 

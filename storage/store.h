@@ -16,7 +16,7 @@
 #include "feeds/item.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 struct sqlite3;
@@ -70,6 +70,7 @@ struct store_fetch {
 	const char *etag;  /* validators from the response (NULL: none sent) */
 	const char *last_modified;
 	const struct feed_info *info; /* the feed's own title and link, or NULL */
+	const char *warning;	      /* the document was ill-formed: why and where, or NULL */
 	struct item *const *items;
 	size_t nitems;
 };
@@ -138,6 +139,7 @@ struct store_feed_status {
 	int64_t items;
 	bool identity_by_link; /* its guids proved unreliable: items are told apart by link */
 	char *identity_note;   /* why, or NULL */
+	char *warning;	       /* the last document read was ill-formed: why and where */
 };
 
 /* Active feeds in name order (free with store_feed_status_free). */

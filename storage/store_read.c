@@ -407,6 +407,7 @@ store_list_feeds(struct store *s, struct store_feed_status **out, size_t *n)
 		f->items = sqlite3_column_int64(st, 8);
 		f->identity_by_link = sqlite3_column_int(st, 9) != 0;
 		f->identity_note = store_column_strdup(st, 10);
+		f->warning = store_column_strdup(st, 11);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -429,6 +430,7 @@ store_feed_status_free(struct store_feed_status *feeds, size_t n)
 		free(feeds[i].link);
 		free(feeds[i].error);
 		free(feeds[i].identity_note);
+		free(feeds[i].warning);
 	}
 	free(feeds);
 }

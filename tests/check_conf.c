@@ -1,6 +1,7 @@
 /* check_conf.c: the configuration reader, on good files and on every bad-*.conf fixture. */
 #include <check.h>
 #include <glob.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,13 +99,13 @@ START_TEST(test_storage_keys)
 	struct conf *conf = conf_load(tu_data("conf/ok-storage.conf"), &errs);
 
 	ck_assert_msg(conf != NULL, "%s", errs.n > 0 ? errs.msgs[0] : "");
-	ck_assert_uint_eq(conf->keep, 30 * 86400);
+	ck_assert_uint_eq(conf->keep, (uintmax_t)30 * 86400);
 	ck_assert_uint_eq(conf->max_items, 5000);
 	ck_assert_uint_eq(conf->listen_mode, 0640);
 	ck_assert_str_eq(conf->listen_group, "feedreaders");
 	ck_assert_uint_eq(conf->max_connections, 200);
 	ck_assert_uint_eq(conf->heartbeat, 20);
-	ck_assert_uint_eq(conf->feeds[0].keep, 7 * 86400);
+	ck_assert_uint_eq(conf->feeds[0].keep, (uintmax_t)7 * 86400);
 	ck_assert_uint_eq(conf->feeds[0].max_items, 100);
 	ck_assert(!conf->feeds[0].merge);
 	ck_assert_uint_eq(conf->outputs[0].ninclude, 2);

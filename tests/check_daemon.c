@@ -201,7 +201,9 @@ START_TEST(test_status_and_ctl)
 	char *a = feed_section("good", "rss2-basic.xml");
 	char *b = feed_section("missing", "no-such-feed.xml");
 	char *c = feed_section("html", "not-a-feed.html");
-	char *all = xasprintf("%s%s%s", a, b, c);
+	char *d = feed_section("cut", "truncated.xml");
+	char *all = xasprintf("%s%s%s%s", a, b, c, d);
+	const char *warning;
 	char *err = NULL, *out = NULL, *body = NULL;
 	char *ctl[] = {FEEDMUXCTL, "-s", sock_path, "feeds", NULL};
 	json_t *root, *feeds;
@@ -209,7 +211,7 @@ START_TEST(test_status_and_ctl)
 	pid_t pid;
 
 	write_conf(all);
-	free(a), free(b), free(c), free(all);
+	free(a), free(b), free(c), free(d), free(all);
 	ck_assert_int_eq(run_daemon("--once", &err), 0);
 	/* each failure logged once, naming the feed and the reason */
 	ck_assert_msg(strstr(err, "feed missing: HTTP status 404") != NULL, "%s", err);
@@ -221,20 +223,27 @@ START_TEST(test_status_and_ctl)
 	root = json_loads(body, 0, &jerr);
 	ck_assert_msg(root != NULL, "%s", jerr.text);
 	ck_assert_str_eq(json_string_value(json_object_get(root, "version")), FEEDMUX_VERSION);
-	ck_assert_int_eq(json_integer_value(json_object_get(root, "feeds_total")), 3);
-	ck_assert_int_eq(json_integer_value(json_object_get(root, "items_total")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "feeds_total")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "items_total")), 6);
 	feeds = json_object_get(root, "feeds");
-	ck_assert_uint_eq(json_array_size(feeds), 3);
-	/* sorted by name: good, html, missing */
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(feeds, 0), "name")), "good");
+	ck_assert_uint_eq(json_array_size(feeds), 4);
+	/* sorted by name: cut, good, html, missing */
+	/* a truncated document: its items kept (the cut one too), the feed marked ill-formed with the line */
 	ck_assert(json_is_null(json_object_get(json_array_get(feeds, 0), "error")));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 0), "items")), 4);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 2), "http_status")),
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 0), "items")), 2);
+	warning = json_string_value(json_object_get(json_array_get(feeds, 0), "warning"));
+	ck_assert_msg(warning != NULL && strncmp(warning, "ill-formed: line 5: ", 20) == 0, "%s",
+	    warning != NULL ? warning : "(null)");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(feeds, 1), "name")), "good");
+	ck_assert(json_is_null(json_object_get(json_array_get(feeds, 1), "error")));
+	ck_assert(json_is_null(json_object_get(json_array_get(feeds, 1), "warning")));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 1), "items")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(feeds, 3), "http_status")),
 	    404);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(feeds, 2), "error")),
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(feeds, 3), "error")),
 	    "HTTP status 404");
-	ck_assert(json_is_string(json_object_get(json_array_get(feeds, 2), "last_fetch")));
-	ck_assert(json_is_string(json_object_get(json_array_get(feeds, 2), "next_poll")));
+	ck_assert(json_is_string(json_object_get(json_array_get(feeds, 3), "last_fetch")));
+	ck_assert(json_is_string(json_object_get(json_array_get(feeds, 3), "next_poll")));
 	json_decref(root);
 	free(body);
 
