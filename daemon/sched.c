@@ -916,6 +916,7 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 {
 	struct store_fetch sfx;
 	struct store_fetch_stats stats;
+	/* cppcheck-suppress variableScope ; sfx.warning points into it until the commit below */
 	char err[512], warning[512];
 	bool ok = error == NULL, full = res->status == FETCH_OK;
 	const char *etag = ok ? sched_next_validator(sf->etag, res->etag, full) : sf->etag;
