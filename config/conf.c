@@ -55,8 +55,9 @@ enum conf_type {
 
 /*
  * One row per key: where it may appear, how to read it, where it goes, and
- * whether a reload may change it (the daemon checks `reloadable` when it
- * swaps in a new configuration).
+ * whether a reload may change it (conf_keep_fixed reads `reloadable` when
+ * the daemon swaps in a new configuration; only [feedmux] keys may be
+ * false).
  */
 struct conf_key {
 	enum conf_section section;
@@ -64,7 +65,6 @@ struct conf_key {
 	enum conf_type type;
 	size_t offset;
 	size_t count_offset; /* T_LIST / T_LISTEN: where the element count goes */
-	// cppcheck-suppress unusedStructMember ; read when reloading is implemented
 	bool reloadable;
 };
 
@@ -908,4 +908,95 @@ conf_load_logged(const char *path)
 	    errs.n == 1 ? "" : "s");
 	conf_errors_free(&errs);
 	return NULL;
+}
+
+static bool
+conf_same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+conf_same_listen(const struct conf_listen *a, size_t na, const struct conf_listen *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].is_unix != b[i].is_unix || !conf_same_string(a[i].path, b[i].path) ||
+		    !conf_same_string(a[i].host, b[i].host) || !conf_same_string(a[i].port, b[i].port))
+			return false;
+	return true;
+}
+
+static char *
+conf_strdup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Give `key` of `fresh` the value it has in `old`; returns whether they differed. */
+static bool
+conf_keep_value(const struct conf_key *key, struct conf *fresh, const struct conf *old)
+{
+	char *to = (char *)fresh + key->offset;
+	const char *from = (const char *)old + key->offset;
+	size_t size;
+
+	switch (key->type) {
+	case T_STRING:
+		if (conf_same_string(*(char **)to, *(char *const *)from))
+			return false;
+		free(*(char **)to);
+		*(char **)to = conf_strdup_or_null(*(char *const *)from);
+		return true;
+	case T_LISTEN:
+		if (conf_same_listen(fresh->listen, fresh->nlisten, old->listen, old->nlisten))
+			return false;
+		for (size_t i = 0; i < fresh->nlisten; i++)
+			conf_listen_free(&fresh->listen[i]);
+		free(fresh->listen);
+		fresh->listen = xcalloc(old->nlisten + 1, sizeof *fresh->listen);
+		for (size_t i = 0; i < old->nlisten; i++) {
+			fresh->listen[i].is_unix = old->listen[i].is_unix;
+			fresh->listen[i].path = conf_strdup_or_null(old->listen[i].path);
+			fresh->listen[i].host = conf_strdup_or_null(old->listen[i].host);
+			fresh->listen[i].port = conf_strdup_or_null(old->listen[i].port);
+		}
+		fresh->nlisten = old->nlisten;
+		return true;
+	case T_BOOL: size = sizeof(bool); break;
+	case T_LOGLEVEL: size = sizeof(int); break;
+	case T_NUMBER:
+	case T_SIZE: size = sizeof(unsigned long long); break;
+	case T_DURATION:
+	case T_COUNT:
+	case T_MODE:
+	case T_MSEC: size = sizeof(unsigned); break;
+	default: fatalx("conf_keys: %s: a key of this type must be reloadable", key->name);
+	}
+	if (memcmp(to, from, size) == 0)
+		return false;
+	memcpy(to, from, size);
+	return true;
+}
+
+size_t
+conf_keep_fixed(struct conf *fresh, const struct conf *old)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *key = &conf_keys[i];
+
+		if (key->reloadable)
+			continue;
+		if (key->section != SEC_GLOBAL)
+			fatalx("conf_keys: %s: only [feedmux] keys may be kept on reload", key->name);
+		if (conf_keep_value(key, fresh, old)) {
+			log_warnx("%s: %s changed: a reload cannot apply it; restart feedmuxd to do"
+				  " so (the old value stays in use until then)", fresh->path, key->name);
+			kept++;
+		}
+	}
+	return kept;
 }

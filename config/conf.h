@@ -106,6 +106,14 @@ void conf_errors_free(struct conf_errors *errs);
  */
 struct conf *conf_load_logged(const char *path);
 
+/*
+ * Reload: each key a reload may not change (database, listen and others,
+ * feedmux.conf(5)) that `fresh` sets differently from `old` takes its old
+ * value back in `fresh`, with a warning that a restart is needed.  Returns
+ * how many.
+ */
+size_t conf_keep_fixed(struct conf *fresh, const struct conf *old);
+
 /* The feed called `name`, or NULL. */
 const struct conf_feed *conf_find_feed(const struct conf *conf, const char *name);
 

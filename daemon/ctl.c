@@ -4,6 +4,7 @@
  *
  *	feedmuxctl [-s SOCKET] status
  *	feedmuxctl [-s SOCKET] feeds
+ *	feedmuxctl [-s SOCKET] refresh [NAME]
  *	feedmuxctl [-s SOCKET] export [--format atom|rss|json]
  *	feedmuxctl [-s SOCKET] opml
  *	feedmuxctl [-c CONFIG] import-opml FILE
@@ -66,6 +67,7 @@ usage(FILE *out)
 	    "commands:\n"
 	    "  status                the daemon: uptime, feeds, items, failing feeds\n"
 	    "  feeds                 each feed's health: last fetch, HTTP status, items, next poll, error\n"
+	    "  refresh [NAME]        poll every feed, or feed NAME, now (Unix socket only)\n"
 	    "  export [--format atom|rss|json]  print the merged feed\n"
 	    "  opml                  print the feeds as an OPML subscription list\n"
 	    "  import-opml FILE      print [feed] sections for the subscriptions in FILE\n"
@@ -139,13 +141,14 @@ ctl_probe_unix(const char *path)
 }
 
 /*
- * GET `path` from the daemon into `out`.  Returns CTL_OK; or, after printing
- * why, CTL_NOT_RUNNING / CTL_NO_ACCESS when the daemon cannot be reached, or
- * CTL_ERROR.  An HTTP error status is returned in *status (when not NULL)
- * and left to the caller to explain; without `status` it is an error.
+ * GET (or, when `post`, POST without a body) `path` from the daemon into
+ * `out`.  Returns CTL_OK; or, after printing why, CTL_NOT_RUNNING /
+ * CTL_NO_ACCESS when the daemon cannot be reached, or CTL_ERROR.  An HTTP
+ * error status is returned in *status (when not NULL) and left to the
+ * caller to explain; without `status` anything but 200 is an error.
  */
 static int
-ctl_get(const char *sock, const char *path, struct buf *out, long *status)
+ctl_request(const char *sock, bool post, const char *path, struct buf *out, long *status)
 {
 	CURL *c;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -167,6 +170,8 @@ ctl_get(const char *sock, const char *path, struct buf *out, long *status)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (post)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ctl_on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -195,6 +200,12 @@ ctl_get(const char *sock, const char *path, struct buf *out, long *status)
 		return CTL_ERROR;
 	}
 	return CTL_OK;
+}
+
+static int
+ctl_get(const char *sock, const char *path, struct buf *out, long *status)
+{
+	return ctl_request(sock, false, path, out, status);
 }
 
 /* GET /status as JSON into *root.  Returns as ctl_get does. */
@@ -481,6 +492,60 @@ ctl_export(const char *sock, int argc, char *argv[])
 	return ctl_print_get(sock, path, format);
 }
 
+/*
+ * POST /refresh[?feed=NAME].  The daemon takes it on its Unix sockets only
+ * (their permissions say who may), so over TCP we say so rather than ask.
+ */
+static int
+ctl_refresh(const char *sock, const char *name)
+{
+	struct buf body;
+	json_t *root;
+	char *path, *quoted;
+	long status = 0;
+	size_t queued, busy, gone;
+	int rc;
+
+	if (ctl_is_tcp(sock)) {
+		fprintf(stderr, "feedmuxctl: refresh: %s is TCP, where feedmuxd serves only GET and"
+				" HEAD; use its Unix socket (-s PATH)\n", sock);
+		return CTL_USAGE;
+	}
+	quoted = name != NULL ? curl_easy_escape(NULL, name, 0) : NULL;
+	path = name != NULL ? xasprintf("/refresh?feed=%s", quoted) : xstrdup("/refresh");
+	curl_free(quoted);
+	buf_init(&body, CTL_MAX_RESPONSE);
+	rc = ctl_request(sock, true, path, &body, &status);
+	free(path);
+	if (rc == CTL_OK && status != 202) {
+		if (status == 404 && name != NULL)
+			fprintf(stderr, "feedmuxctl: refresh: no feed is called %s\n", name);
+		else
+			fprintf(stderr, "feedmuxctl: %s: refresh: HTTP %ld: %s", sock, status,
+			    body.data != NULL ? body.data : "\n");
+		rc = CTL_ERROR;
+	}
+	root = rc == CTL_OK ? json_loadb(body.data != NULL ? body.data : "", body.len, 0, NULL) : NULL;
+	buf_free(&body);
+	if (rc != CTL_OK)
+		return rc;
+	queued = (size_t)json_integer_value(json_object_get(root, "queued"));
+	busy = (size_t)json_integer_value(json_object_get(root, "busy"));
+	gone = (size_t)json_integer_value(json_object_get(root, "disabled"));
+	json_decref(root);
+	if (name != NULL && gone > 0) {
+		fprintf(stderr, "feedmuxctl: refresh: %s is disabled: it answered 410 Gone; change its"
+				" url to poll it again\n", name);
+		return CTL_ERROR;
+	}
+	if (name != NULL)
+		printf("%s: %s\n", name, busy > 0 ? "already queued or being fetched" : "queued");
+	else
+		printf("%zu feed%s queued, %zu already queued or being fetched, %zu disabled (410 Gone)\n",
+		    queued, queued == 1 ? "" : "s", busy, gone);
+	return CTL_OK;
+}
+
 /* The feeds as OPML 2.0, as the daemon serves them at /opml. */
 static int
 ctl_opml(const char *sock)
@@ -755,6 +820,8 @@ main(int argc, char *argv[])
 		rc = ctl_feeds(sock);
 	else if (strcmp(cmd, "export") == 0)
 		rc = ctl_export(sock, argc, argv);
+	else if (strcmp(cmd, "refresh") == 0 && argc <= 2)
+		rc = ctl_refresh(sock, argc == 2 ? argv[1] : NULL);
 	else if (strcmp(cmd, "opml") == 0 && argc == 1)
 		rc = ctl_opml(sock);
 	else if (strcmp(cmd, "import-opml") == 0 && argc == 2)

@@ -23,6 +23,7 @@
 #include <libxml/parser.h>
 
 #include "config/conf.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/retention.h"
 #include "daemon/sched.h"
@@ -97,14 +98,20 @@ daemon_load_config(const char *path)
 	return conf;
 }
 
+static void daemon_reload(struct daemon *d);
+
 static void
 daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
 	(void)what;
+	if (sig == SIGHUP && d->srv == NULL) {
+		log_notice("SIGHUP: ignored by --once");
+		return;
+	}
 	if (sig == SIGHUP) {
-		log_warnx("SIGHUP: reloading is not supported yet; restart to apply a new configuration");
+		daemon_reload(d);
 		return;
 	}
 	log_notice("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -181,6 +188,18 @@ daemon_on_stored(void *arg)
 		evtimer_add(d->status_timer, &tv);
 }
 
+/* READY=1 with the STATUS= line: at startup, and at the end of a reload. */
+static void
+daemon_notify_ready(struct daemon *d)
+{
+	struct buf line;
+
+	buf_init(&line, 0);
+	daemon_status_line(d, &line);
+	notify_ready(d->notify, line.data);
+	buf_free(&line);
+}
+
 /*
  * Everything is up (configuration read, database migrated, feeds registered,
  * listeners bound): only now may systemd start what depends on us.
@@ -188,15 +207,64 @@ daemon_on_stored(void *arg)
 static void
 daemon_ready(struct daemon *d)
 {
-	struct buf line;
-
 	if ((d->status_timer = evtimer_new(d->base, daemon_on_status_timer, d)) == NULL)
 		fatalx("evtimer_new failed");
 	sched_on_stored(d->sched, daemon_on_stored, d);
-	buf_init(&line, 0);
-	daemon_status_line(d, &line);
-	notify_ready(d->notify, line.data);
-	buf_free(&line);
+	daemon_notify_ready(d);
+}
+
+/*
+ * SIGHUP: read the configuration file again into a fresh struct conf and
+ * swap it in only when it is valid; an invalid one is refused (its errors
+ * logged as file:line) and the running one stays.  Keys a reload cannot
+ * change take their old values back (conf_keep_fixed).  Everything that
+ * keeps a pointer into the configuration moves to the new one before the
+ * old one is freed: the scheduler (its feeds), the server (outputs, tags,
+ * heartbeat); retention and the fetcher keep nothing of it.  Transfers in
+ * flight of unchanged feeds, connections and /events subscribers go on.
+ */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct conf *fresh, *old = d->conf;
+	struct sched_changes ch;
+
+	log_notice("SIGHUP: reloading %s", old->path);
+	notify_reloading(d->notify, "reloading the configuration");
+	if ((fresh = conf_load_logged(old->path)) == NULL) {
+		log_warnx("%s: reload refused: the running configuration stays in use", old->path);
+		metrics_add(METRIC_RELOAD_FAILED, 1);
+		daemon_notify_ready(d);
+		return;
+	}
+	conf_keep_fixed(fresh, old);
+	if (sched_reconfigure(d->sched, fresh, &ch) != 0) {
+		log_warnx("%s: reload refused: the database could not register the feeds; the"
+			  " running configuration stays in use", old->path);
+		conf_free(fresh);
+		metrics_add(METRIC_RELOAD_FAILED, 1);
+		daemon_notify_ready(d);
+		return;
+	}
+	retention_reconfigure(d->retention, fresh);
+	srv_reconfigure(d->srv, fresh);
+	log_set_level((enum log_level)fresh->log_level);
+	fetcher_set_debug(d->fetcher, fresh->log_level >= LOG_LVL_DEBUG);
+	d->conf = fresh;
+	conf_free(old);
+	metrics_add(METRIC_RELOAD_OK, 1);
+	log_notice("%s: reloaded: %zu feeds (%zu added, %zu removed, %zu with a new url)",
+	    fresh->path, fresh->nfeeds, ch.added, ch.removed, ch.moved);
+	daemon_notify_ready(d);
+}
+
+/* POST /refresh, from the server, for the scheduler. */
+static int
+daemon_refresh(void *arg, const char *name, struct sched_refresh *out)
+{
+	struct daemon *d = arg;
+
+	return sched_refresh(d->sched, name, out);
 }
 
 static void
@@ -263,6 +331,7 @@ daemon_start(struct daemon *d, bool once)
 	d->notify = notify_new(d->base);
 	if ((d->srv = srv_new(d->base, d->conf, d->store, err, sizeof err)) == NULL)
 		fatalx("listen: %s", err);
+	srv_on_refresh(d->srv, daemon_refresh, d);
 	sched_start(d->sched);
 	daemon_ready(d);
 	log_notice("feedmux %s started: %zu feeds, database %s", FEEDMUX_VERSION, d->conf->nfeeds,

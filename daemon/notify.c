@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
@@ -85,7 +86,7 @@ void
 notify_ready(struct notify *n, const char *status)
 {
 	notify_send_status(n, "READY=1\n", status);
-	if (n->watchdog != NULL) {
+	if (n->watchdog != NULL && !event_pending(n->watchdog, EV_TIMEOUT, NULL)) {
 		uint64_t half = n->watchdog_usec / 2;
 		struct timeval tv = {(time_t)(half / 1000000), (suseconds_t)(half % 1000000)};
 
@@ -107,6 +108,18 @@ notify_status(struct notify *n, const char *fmt, ...)
 	va_end(ap);
 	if (strcmp(text, n->status) != 0)
 		notify_send_status(n, "", text);
+}
+
+void
+notify_reloading(struct notify *n, const char *status)
+{
+	struct timespec ts;
+	char state[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(state, sizeof state, "RELOADING=1\nMONOTONIC_USEC=%llu\n",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	notify_send_status(n, state, status);
 }
 
 void

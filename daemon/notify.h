@@ -1,8 +1,8 @@
 /*
  * notify: tell the service manager how feedmuxd is doing, through
  * sd_notify(3): READY=1 once it serves, STATUS= lines an operator reads in
- * `systemctl status`, WATCHDOG=1 keep-alives from the event loop, and
- * STOPPING=1 on the way out.
+ * `systemctl status`, WATCHDOG=1 keep-alives from the event loop,
+ * RELOADING=1 then READY=1 around a reload, and STOPPING=1 on the way out.
  *
  * Outside systemd (no NOTIFY_SOCKET) every call costs next to nothing and
  * does nothing, so the daemon never needs to ask where it runs.
@@ -27,6 +27,12 @@ void notify_free(struct notify *n);
 void notify_ready(struct notify *n, const char *status);
 /* A new STATUS= line (the same text twice is sent once). */
 void notify_status(struct notify *n, const char *fmt, ...) PRINTFLIKE(2, 3);
+/*
+ * RELOADING=1 with MONOTONIC_USEC= (the time the reload began, as systemd
+ * 253's Type=notify-reload wants it; 252 ignores it) and a STATUS= line.
+ * notify_ready ends the reload, whether it was applied or refused.
+ */
+void notify_reloading(struct notify *n, const char *status);
 /* STOPPING=1 with a STATUS= line; stops the keep-alives. */
 void notify_stopping(struct notify *n, const char *status);
 

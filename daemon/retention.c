@@ -21,6 +21,7 @@
 #define RETENTION_BATCH	 500 /* items per transaction */
 #define RETENTION_PAGES	 256 /* pages given back per turn */
 #define RETENTION_YIELD_MS 5 /* pause between batches of one pass */
+#define RETENTION_SOON_MS 1000 /* a pass after a reload */
 
 struct retention {
 	struct store *store;
@@ -67,12 +68,10 @@ retention_on_timer(evutil_socket_t fd, short what, void *arg)
 	retention_arm(r, RETENTION_PERIOD * 1000L);
 }
 
-struct retention *
-retention_new(struct event_base *base, const struct conf *conf, struct store *store)
+/* Every feed's keep, max_items and merge, from `conf`, into the store. */
+static void
+retention_set_policies(struct store *store, const struct conf *conf)
 {
-	struct retention *r = xcalloc(1, sizeof *r);
-
-	r->store = store;
 	for (size_t i = 0; i < conf->nfeeds; i++) {
 		const struct conf_feed *f = &conf->feeds[i];
 		struct store_feed_policy p = {
@@ -84,10 +83,28 @@ retention_new(struct event_base *base, const struct conf *conf, struct store *st
 		if (store_set_feed_policy(store, f->name, &p) != 0)
 			log_warnx("feed %s: cannot record its retention policy", f->name);
 	}
+}
+
+struct retention *
+retention_new(struct event_base *base, const struct conf *conf, struct store *store)
+{
+	struct retention *r = xcalloc(1, sizeof *r);
+
+	r->store = store;
+	retention_set_policies(store, conf);
 	if ((r->timer = evtimer_new(base, retention_on_timer, r)) == NULL)
 		fatalx("evtimer_new failed");
 	retention_arm(r, RETENTION_FIRST * 1000L);
 	return r;
+}
+
+void
+retention_reconfigure(struct retention *r, const struct conf *conf)
+{
+	retention_set_policies(r->store, conf);
+	/* A shorter keep or a smaller max_items applies soon, unless a pass is under way. */
+	if (!r->reclaiming && r->pruned == 0)
+		retention_arm(r, RETENTION_SOON_MS);
 }
 
 void

@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "config/conf.h"
+#include "daemon/metrics.h"
 #include "daemon/sched.h"
 #include "feeds/fetch.h"
 #include "feeds/parse.h"
@@ -85,6 +86,8 @@ struct sched_feed {
 	bool polled_before; /* the store has a fetch of it */
 	bool dirty;	    /* `touch` waits for the next flush */
 	struct store_feed_touch touch;
+	size_t full_bytes;  /* received for its last full answer: what a 304 saves */
+	bool kept;	    /* sched_reconfigure: named by the new configuration too */
 
 	/* The poll in flight, if any. */
 	struct fetch *fx;
@@ -99,8 +102,17 @@ struct sched {
 	struct fetcher *fetcher;
 	struct store *store;
 	const struct conf *conf;
-	struct sched_feed *feeds;
+	/*
+	 * Each feed is allocated on its own: its timer, its transfer, its
+	 * parser and its host's queue point at it, and a reload must be able
+	 * to add and remove feeds without moving the others.
+	 */
+	struct sched_feed **feeds;
 	size_t nfeeds;
+	/*
+	 * Hosts stay for the scheduler's life, even when a reload removes
+	 * their last feed: a host slowed down by 429s stays slow if it comes back.
+	 */
 	struct sched_host **buckets; /* hash table of hosts, chained */
 	size_t nbuckets;
 	struct sched_host *starved_head, *starved_tail;
@@ -368,72 +380,6 @@ sched_on_feed_timer(evutil_socket_t fd, short what, void *arg)
 static void
 sched_on_flush_timer(evutil_socket_t fd, short what, void *arg);
 
-/* Read what polling needs to know of each feed; -1 when the store fails. */
-static int
-sched_load_feed(struct sched *s, struct sched_feed *sf, size_t i, int64_t id)
-{
-	struct store_feed_state st;
-
-	sf->s = s;
-	sf->cf = &s->conf->feeds[i];
-	sf->id = id;
-	if ((sf->timer = evtimer_new(s->base, sched_on_feed_timer, sf)) == NULL)
-		fatalx("evtimer_new failed");
-	if (store_feed_state(s->store, id, &st) != 0) {
-		log_warnx("database: cannot read the state of feed %s", sf->cf->name);
-		return -1;
-	}
-	sf->etag = st.etag;
-	sf->last_modified = st.last_modified;
-	sf->touch.feed_id = id;
-	sf->touch.next_poll = st.next_poll;
-	sf->polled_before = st.last_fetch > 0;
-	if (store_feed_poll_load(s->store, id, &sf->poll) != 0) {
-		log_warnx("database: cannot read the state of feed %s", sf->cf->name);
-		return -1;
-	}
-	sf->row_has_error = sf->poll.has_error;
-	sf->host = sched_host_get(s, sched_url(sf));
-	return 0;
-}
-
-struct sched *
-sched_new(struct event_base *base, struct fetcher *fetcher, struct store *store,
-    const struct conf *conf)
-{
-	struct sched *s = xcalloc(1, sizeof *s);
-	const char **names = xcalloc(conf->nfeeds, sizeof *names);
-	const char **urls = xcalloc(conf->nfeeds, sizeof *urls);
-	int64_t *ids = xcalloc(conf->nfeeds, sizeof *ids);
-	int rc;
-
-	s->base = base;
-	s->fetcher = fetcher;
-	s->store = store;
-	s->conf = conf;
-	for (size_t i = 0; i < conf->nfeeds; i++) {
-		names[i] = conf->feeds[i].name;
-		urls[i] = conf->feeds[i].url;
-	}
-	rc = store_set_feeds(store, names, urls, conf->nfeeds, ids);
-	free(names);
-	free(urls);
-	for (s->nbuckets = 16; s->nbuckets < 2 * conf->nfeeds; s->nbuckets *= 2)
-		;
-	s->buckets = xcalloc(s->nbuckets, sizeof(struct sched_host *));
-	s->feeds = xcalloc(conf->nfeeds, sizeof *s->feeds);
-	if ((s->flush_timer = evtimer_new(base, sched_on_flush_timer, s)) == NULL)
-		fatalx("evtimer_new failed");
-	for (size_t i = 0; rc == 0 && i < conf->nfeeds; i++, s->nfeeds++)
-		rc = sched_load_feed(s, &s->feeds[i], i, ids[i]);
-	free(ids);
-	if (rc != 0) {
-		sched_free(s);
-		return NULL;
-	}
-	return s;
-}
-
 /* Drop what a poll collected; the poll is over (or abandoned). */
 static void
 sched_reset_poll(struct sched_feed *sf)
@@ -449,6 +395,103 @@ sched_reset_poll(struct sched_feed *sf)
 	sf->fx = NULL;
 }
 
+/* Forget a feed; a transfer in flight is dropped with what it had parsed. */
+static void
+sched_feed_free(struct sched_feed *sf)
+{
+	if (sf == NULL)
+		return;
+	if (sf->fx != NULL)
+		fetch_cancel(sf->fx);
+	sched_reset_poll(sf);
+	event_free(sf->timer);
+	free(sf->etag);
+	free(sf->last_modified);
+	free(sf->last_error);
+	store_feed_poll_clear(&sf->poll);
+	free(sf);
+}
+
+/* What polling needs to know of a feed, read from the store; NULL (logged) when that fails. */
+static struct sched_feed *
+sched_feed_new(struct sched *s, const struct conf_feed *cf, int64_t id)
+{
+	struct sched_feed *sf = xcalloc(1, sizeof *sf);
+	struct store_feed_state st;
+
+	sf->s = s;
+	sf->cf = cf;
+	sf->id = id;
+	if ((sf->timer = evtimer_new(s->base, sched_on_feed_timer, sf)) == NULL)
+		fatalx("evtimer_new failed");
+	if (store_feed_state(s->store, id, &st) != 0 ||
+	    store_feed_poll_load(s->store, id, &sf->poll) != 0) {
+		log_warnx("database: cannot read the state of feed %s", cf->name);
+		store_feed_state_clear(&st);
+		sched_feed_free(sf);
+		return NULL;
+	}
+	sf->etag = st.etag;
+	sf->last_modified = st.last_modified;
+	sf->touch.feed_id = id;
+	sf->touch.next_poll = st.next_poll;
+	sf->polled_before = st.last_fetch > 0;
+	sf->row_has_error = sf->poll.has_error;
+	sf->host = sched_host_get(s, sched_url(sf));
+	return sf;
+}
+
+/* Register the feeds of `conf` with the store (ids[i] gets the id of feed i); 0 or -1. */
+static int
+sched_register(struct store *store, const struct conf *conf, int64_t *ids)
+{
+	const char **names = xcalloc(conf->nfeeds + 1, sizeof *names);
+	const char **urls = xcalloc(conf->nfeeds + 1, sizeof *urls);
+	int rc;
+
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		names[i] = conf->feeds[i].name;
+		urls[i] = conf->feeds[i].url;
+	}
+	rc = store_set_feeds(store, names, urls, conf->nfeeds, ids);
+	free(names);
+	free(urls);
+	return rc;
+}
+
+struct sched *
+sched_new(struct event_base *base, struct fetcher *fetcher, struct store *store,
+    const struct conf *conf)
+{
+	struct sched *s = xcalloc(1, sizeof *s);
+	int64_t *ids = xcalloc(conf->nfeeds + 1, sizeof *ids);
+	int rc;
+
+	s->base = base;
+	s->fetcher = fetcher;
+	s->store = store;
+	s->conf = conf;
+	rc = sched_register(store, conf, ids);
+	for (s->nbuckets = 16; s->nbuckets < 2 * conf->nfeeds; s->nbuckets *= 2)
+		;
+	s->buckets = xcalloc(s->nbuckets, sizeof(struct sched_host *));
+	s->feeds = xcalloc(conf->nfeeds + 1, sizeof(struct sched_feed *));
+	if ((s->flush_timer = evtimer_new(base, sched_on_flush_timer, s)) == NULL)
+		fatalx("evtimer_new failed");
+	for (size_t i = 0; rc == 0 && i < conf->nfeeds; i++) {
+		if ((s->feeds[i] = sched_feed_new(s, &conf->feeds[i], ids[i])) == NULL)
+			rc = -1;
+		else
+			s->nfeeds++;
+	}
+	free(ids);
+	if (rc != 0) {
+		sched_free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Write the 304s kept in memory, all in one transaction. */
 static void
 sched_flush(struct sched *s)
@@ -457,13 +500,13 @@ sched_flush(struct sched *s)
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nfeeds; i++)
-		if (s->feeds[i].dirty) {
+		if (s->feeds[i]->dirty) {
 			t = xreallocarray(t, n + 1, sizeof *t);
-			t[n++] = s->feeds[i].touch;
+			t[n++] = s->feeds[i]->touch;
 		}
 	if (n > 0 && store_touch_feeds(s->store, t, n) == 0)
 		for (size_t i = 0; i < s->nfeeds; i++)
-			s->feeds[i].dirty = false;
+			s->feeds[i]->dirty = false;
 	free(t);
 }
 
@@ -475,6 +518,16 @@ sched_on_flush_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	sched_flush(s);
 	sched_add_timer(s->flush_timer, (int64_t)SCHED_FLUSH_EVERY * 1000);
+}
+
+/* Count what storing a fetch did to its items. */
+static void
+sched_count_stored(const struct store_fetch_stats *stats)
+{
+	metrics_add(METRIC_ITEMS_STORED, stats->added);
+	metrics_add(METRIC_ITEMS_UPDATED, stats->updated);
+	metrics_add(METRIC_ITEMS_UNCHANGED, stats->unchanged);
+	metrics_add(METRIC_ITEMS_MERGED, stats->merged);
 }
 
 /*
@@ -497,26 +550,14 @@ sched_store_interrupted(struct sched_feed *sf)
 	sfx.next_poll = sfx.fetched_at;
 	sfx.items = sf->items;
 	sfx.nitems = sf->nitems;
-	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0)
+	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0) {
+		metrics_add(METRIC_STORE_ERRORS, 1);
 		log_warnx("feed %s: not stored: %s", sf->cf->name, err);
-	else
-		log_info("feed %s: interrupted by shutdown; %zu items stored (%zu new)", sf->cf->name,
-		    sf->nitems, stats.added);
-}
-
-static void
-sched_free_feed(struct sched_feed *sf)
-{
-	if (sf->fx != NULL) {
-		fetch_cancel(sf->fx);
-		sched_store_interrupted(sf);
+		return;
 	}
-	sched_reset_poll(sf);
-	event_free(sf->timer);
-	free(sf->etag);
-	free(sf->last_modified);
-	free(sf->last_error);
-	store_feed_poll_clear(&sf->poll);
+	sched_count_stored(&stats);
+	log_info("feed %s: interrupted by shutdown; %zu items stored (%zu new)", sf->cf->name,
+	    sf->nitems, stats.added);
 }
 
 void
@@ -524,9 +565,18 @@ sched_free(struct sched *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->nfeeds; i++)
-		sched_free_feed(&s->feeds[i]);
+	for (size_t i = 0; i < s->nfeeds; i++) {
+		struct sched_feed *sf = s->feeds[i];
+
+		if (sf->fx != NULL) {
+			fetch_cancel(sf->fx);
+			sf->fx = NULL;
+			sched_store_interrupted(sf);
+		}
+	}
 	sched_flush(s);
+	for (size_t i = 0; i < s->nfeeds; i++)
+		sched_feed_free(s->feeds[i]);
 	for (size_t b = 0; b < s->nbuckets; b++)
 		for (struct sched_host *h = s->buckets[b], *next; h != NULL; h = next) {
 			next = h->hnext;
@@ -555,38 +605,43 @@ sched_log_gone(const struct sched_feed *sf)
 }
 
 /*
- * Arm every feed: one polled before waits for its planned time (at most
- * max_interval); an overdue one starts at a random point of its interval,
- * or of start_spread when that is shorter, so a restart does not send every
- * request at once; a new one within SCHED_NEW_SPREAD_MS, as whoever added
- * it expects (the per-host queues keep that polite).
+ * Arm a feed's first poll: one polled before waits for its planned time (at
+ * most max_interval); an overdue one starts at a random point of its
+ * interval, or of start_spread when that is shorter, so a restart does not
+ * send every request at once; a new one within SCHED_NEW_SPREAD_MS, as
+ * whoever added it expects (the per-host queues keep that polite).
  */
+static void
+sched_arm(struct sched_feed *sf, time_t now)
+{
+	const struct conf *conf = sf->s->conf;
+	time_t planned = sf->touch.next_poll;
+	int64_t spread = (int64_t)sf->cf->interval * 1000;
+	int64_t delay_ms;
+
+	if (spread > conf->start_spread_ms)
+		spread = conf->start_spread_ms;
+	if (!sf->polled_before && spread > SCHED_NEW_SPREAD_MS)
+		spread = SCHED_NEW_SPREAD_MS;
+	delay_ms = spread > 0 ? random() % spread : 0;
+
+	if (sched_gone(sf)) {
+		sched_log_gone(sf);
+		return;
+	}
+	if (planned > now)
+		delay_ms = (int64_t)(planned - now < conf->max_interval ? planned - now :
+		    conf->max_interval) * 1000;
+	sched_add_timer(sf->timer, delay_ms);
+}
+
 void
 sched_start(struct sched *s)
 {
 	time_t now = time(NULL);
 
-	for (size_t i = 0; i < s->nfeeds; i++) {
-		struct sched_feed *sf = &s->feeds[i];
-		time_t planned = sf->touch.next_poll;
-		int64_t spread = (int64_t)sf->cf->interval * 1000;
-		int64_t delay_ms;
-
-		if (spread > s->conf->start_spread_ms)
-			spread = s->conf->start_spread_ms;
-		if (!sf->polled_before && spread > SCHED_NEW_SPREAD_MS)
-			spread = SCHED_NEW_SPREAD_MS;
-		delay_ms = spread > 0 ? random() % spread : 0;
-
-		if (sched_gone(sf)) {
-			sched_log_gone(sf);
-			continue;
-		}
-		if (planned > now)
-			delay_ms = (int64_t)(planned - now < s->conf->max_interval ? planned - now :
-			    s->conf->max_interval) * 1000;
-		sched_add_timer(sf->timer, delay_ms);
-	}
+	for (size_t i = 0; i < s->nfeeds; i++)
+		sched_arm(s->feeds[i], now);
 	sched_add_timer(s->flush_timer, (int64_t)SCHED_FLUSH_EVERY * 1000);
 }
 
@@ -604,11 +659,11 @@ sched_run_once(struct sched *s, void (*done)(void *arg), void *arg)
 	s->once_done = done;
 	s->once_arg = arg;
 	for (size_t i = 0; i < s->nfeeds; i++) {
-		if (sched_gone(&s->feeds[i])) {
-			sched_log_gone(&s->feeds[i]);
+		if (sched_gone(s->feeds[i])) {
+			sched_log_gone(s->feeds[i]);
 			sched_once_step(s);
 		} else
-			sched_due(&s->feeds[i]);
+			sched_due(s->feeds[i]);
 	}
 	sched_once_step(s); /* the +1: `done` runs once, even with no feeds */
 }
@@ -861,6 +916,7 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 {
 	struct store_fetch sfx;
 	struct store_fetch_stats stats;
+	/* cppcheck-suppress variableScope ; sfx.warning points into it until the commit below */
 	char err[512], warning[512];
 	bool ok = error == NULL, full = res->status == FETCH_OK;
 	const char *etag = ok ? sched_next_validator(sf->etag, res->etag, full) : sf->etag;
@@ -890,9 +946,11 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 	}
 	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0) {
 		/* the validators stay the old ones, so the next fetch brings what was lost */
+		metrics_add(METRIC_STORE_ERRORS, 1);
 		log_warnx("feed %s: not stored: %s", sf->cf->name, err);
 		return;
 	}
+	sched_count_stored(&stats);
 	sched_set_validator(&sf->etag, etag);
 	sched_set_validator(&sf->last_modified, lm);
 	sf->dirty = false;
@@ -904,6 +962,36 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 	else if (ok)
 		log_info("feed %s: %zu items (%zu new, %zu updated)", sf->cf->name, sfx.nitems,
 		    stats.added, stats.updated);
+}
+
+/*
+ * Count a fetch by how it ended (`error`: the one recorded, or NULL), its
+ * bytes and its time.  A 304 saved what the feed's last full answer cost,
+ * less the 304's own headers; until this process has seen one, nothing.
+ */
+static void
+sched_count_fetch(struct sched_feed *sf, const struct fetch_result *res, const char *error)
+{
+	static const enum metric_id by_status[] = {
+		[FETCH_OK] = METRIC_FETCH_OK,
+		[FETCH_NOT_MODIFIED] = METRIC_FETCH_NOT_MODIFIED,
+		[FETCH_HTTP_ERROR] = METRIC_FETCH_HTTP_ERROR,
+		[FETCH_FAILED] = METRIC_FETCH_FAILED,
+		[FETCH_TOO_LARGE] = METRIC_FETCH_TOO_LARGE,
+		[FETCH_ABORTED] = METRIC_FETCH_INVALID, /* the parser gave up on the body */
+	};
+	enum metric_id id = by_status[res->status];
+
+	if (res->status == FETCH_OK && error != NULL)
+		id = METRIC_FETCH_INVALID;
+	metrics_add(id, 1);
+	metrics_add(METRIC_FETCH_BYTES, res->received);
+	metrics_add(METRIC_FETCH_BYTES_DECODED, res->bytes);
+	metrics_observe(METRIC_FETCH_SECONDS, res->seconds);
+	if (res->status == FETCH_OK)
+		sf->full_bytes = res->received;
+	else if (res->status == FETCH_NOT_MODIFIED && sf->full_bytes > res->received)
+		metrics_add(METRIC_FETCH_BYTES_SAVED, sf->full_bytes - res->received);
 }
 
 /* What a fetch's result means for the feed, its host and its next poll; then write it. */
@@ -919,6 +1007,7 @@ sched_record(struct sched_feed *sf, const struct fetch_result *res)
 		error = sched_finish_parse(sf);
 	else if (res->status != FETCH_NOT_MODIFIED)
 		error = sched_fetch_error(sf, res, why, sizeof why);
+	sched_count_fetch(sf, res, error);
 	sf->poll.failures = error == NULL ? 0 : sf->poll.failures + 1;
 	if (error == NULL) {
 		sched_follow_move(sf, res);
@@ -1023,4 +1112,242 @@ sched_due(struct sched_feed *sf)
 		h->qhead = sf;
 	h->qtail = sf;
 	sched_pump(h);
+}
+
+/* ---- Reload and refresh ---- */
+
+/* Take a feed out of its host's queue. */
+static void
+sched_unqueue(struct sched_feed *sf)
+{
+	struct sched_host *h = sf->host;
+	struct sched_feed *prev = NULL, *q;
+
+	for (q = h->qhead; q != NULL && q != sf; q = q->qnext)
+		prev = q;
+	if (q == NULL)
+		return;
+	if (prev != NULL)
+		prev->qnext = sf->qnext;
+	else
+		h->qhead = sf->qnext;
+	if (h->qtail == sf)
+		h->qtail = prev;
+	sf->qnext = NULL;
+	sf->queued = false;
+}
+
+/* Stop whatever the feed was doing: its timer, its place in a queue, its transfer. */
+static void
+sched_abandon(struct sched_feed *sf)
+{
+	evtimer_del(sf->timer);
+	if (sf->queued)
+		sched_unqueue(sf);
+	if (sf->fx != NULL) {
+		fetch_cancel(sf->fx);
+		sf->host->active--;
+		sf->s->active--;
+	}
+	sched_reset_poll(sf);
+}
+
+static int
+sched_cmp_feed_name(const void *a, const void *b)
+{
+	const struct sched_feed *x = *(const struct sched_feed *const *)a;
+	const struct sched_feed *y = *(const struct sched_feed *const *)b;
+
+	return strcmp(x->cf->name, y->cf->name);
+}
+
+static int
+sched_cmp_name_feed(const void *name, const void *elt)
+{
+	return strcmp(name, (*(const struct sched_feed *const *)elt)->cf->name);
+}
+
+/* The feed called `name` in `sorted` (n feeds in name order), or NULL. */
+static struct sched_feed *
+sched_lookup(struct sched_feed **sorted, size_t n, const char *name)
+{
+	struct sched_feed **hit =
+	    bsearch(name, sorted, n, sizeof(struct sched_feed *), sched_cmp_name_feed);
+
+	return hit != NULL ? *hit : NULL;
+}
+
+/*
+ * A feed that stays, with its new settings.  A new URL is another resource:
+ * what was known of the old one (validators, failures, hints, a transfer in
+ * flight) is dropped and it is polled soon, as a new feed.  A shorter
+ * interval brings a poll planned further away closer.  The rest (tags,
+ * retention) is not the scheduler's; a transfer in flight goes on.
+ */
+static bool
+sched_feed_update(struct sched_feed *sf, const struct conf_feed *cf, time_t now)
+{
+	const struct conf_feed *old = sf->cf;
+
+	sf->cf = cf;
+	if (strcmp(old->url, cf->url) != 0) {
+		log_info("feed %s: url changed to %s: polled anew", cf->name, cf->url);
+		sched_abandon(sf);
+		free(sf->etag);
+		free(sf->last_modified);
+		free(sf->last_error);
+		sf->etag = sf->last_modified = sf->last_error = NULL;
+		/* (a move or a 410 of the old URL no longer matches: sched_url, sched_gone) */
+		sf->poll.failures = 0;
+		free(sf->poll.move_candidate);
+		sf->poll.move_candidate = NULL;
+		sf->poll.move_seen = 0;
+		store_feed_poll_save(sf->s->store, sf->id, &sf->poll);
+		sf->adaptive = 0;
+		memset(&sf->hints, 0, sizeof sf->hints);
+		sf->full_bytes = 0;
+		sf->polled_before = false;
+		sf->touch.next_poll = 0;
+		sf->host = sched_host_get(sf->s, sched_url(sf));
+		sched_arm(sf, now);
+		return true;
+	}
+	if (cf->interval < old->interval && evtimer_pending(sf->timer, NULL) &&
+	    (sf->touch.next_poll == 0 || sf->touch.next_poll - now > (time_t)cf->interval)) {
+		log_info("feed %s: interval now %u s: next poll in %u s at most", cf->name,
+		    cf->interval, cf->interval);
+		sf->touch.next_poll = now + (time_t)cf->interval;
+		sched_add_timer(sf->timer, (int64_t)cf->interval * 1000);
+	}
+	return false;
+}
+
+/* After feeds came and went: every host with waiting feeds may start what it can. */
+static void
+sched_pump_all(struct sched *s)
+{
+	for (size_t b = 0; b < s->nbuckets; b++)
+		for (struct sched_host *h = s->buckets[b]; h != NULL; h = h->hnext)
+			if (h->qhead != NULL)
+				sched_pump(h);
+	sched_feed_starved(s);
+}
+
+/*
+ * The new feeds of `conf`, as fresh state read from the store; NULL (every
+ * one of them freed) when the store fails.  `sorted`: the current feeds in
+ * name order; a feed found there is reused as it is (marked `kept`).
+ */
+static struct sched_feed **
+sched_feeds_for(struct sched *s, const struct conf *conf, struct sched_feed **sorted,
+    const int64_t *ids)
+{
+	struct sched_feed **next = xcalloc(conf->nfeeds + 1, sizeof(struct sched_feed *));
+
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		struct sched_feed *sf = sched_lookup(sorted, s->nfeeds, conf->feeds[i].name);
+
+		if (sf != NULL) {
+			sf->kept = true;
+			next[i] = sf;
+			continue;
+		}
+		if ((next[i] = sched_feed_new(s, &conf->feeds[i], ids[i])) != NULL)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (!next[j]->kept)
+				sched_feed_free(next[j]);
+		for (size_t j = 0; j < s->nfeeds; j++)
+			s->feeds[j]->kept = false;
+		free(next);
+		return NULL;
+	}
+	return next;
+}
+
+int
+sched_reconfigure(struct sched *s, const struct conf *conf, struct sched_changes *ch)
+{
+	struct sched_feed **sorted = xcalloc(s->nfeeds + 1, sizeof(struct sched_feed *));
+	int64_t *ids = xcalloc(conf->nfeeds + s->nfeeds + 1, sizeof *ids);
+	struct sched_feed **next = NULL;
+	time_t now = time(NULL);
+	int rc;
+
+	memset(ch, 0, sizeof *ch);
+	/* 304 times not written yet, of feeds that may be about to go */
+	sched_flush(s);
+	if (s->nfeeds > 0)
+		memcpy(sorted, s->feeds, s->nfeeds * sizeof(struct sched_feed *));
+	qsort(sorted, s->nfeeds, sizeof(struct sched_feed *), sched_cmp_feed_name);
+	if ((rc = sched_register(s->store, conf, ids)) != 0 ||
+	    (next = sched_feeds_for(s, conf, sorted, ids)) == NULL) {
+		/* as it was: the old feeds the active ones (a failed registration rolled back) */
+		if (rc == 0 && sched_register(s->store, s->conf, ids) != 0)
+			log_warnx("database: cannot restore the feeds of the running configuration");
+		free(sorted);
+		free(ids);
+		return -1;
+	}
+	/* From here on nothing fails: the new configuration is the scheduler's. */
+	for (size_t i = 0; i < s->nfeeds; i++) {
+		struct sched_feed *sf = s->feeds[i];
+
+		if (sf->kept)
+			continue;
+		log_info("feed %s: no longer in the configuration: not polled; its items are kept",
+		    sf->cf->name);
+		sched_abandon(sf);
+		sched_feed_free(sf);
+		ch->removed++;
+	}
+	s->conf = conf;
+	for (size_t i = 0; i < conf->nfeeds; i++) {
+		struct sched_feed *sf = next[i];
+
+		if (!sf->kept) {
+			log_info("feed %s: added", sf->cf->name);
+			sched_arm(sf, now);
+			ch->added++;
+			continue;
+		}
+		sf->kept = false;
+		ch->moved += sched_feed_update(sf, &conf->feeds[i], now);
+	}
+	free(s->feeds);
+	s->feeds = next;
+	s->nfeeds = conf->nfeeds;
+	free(sorted);
+	free(ids);
+	sched_pump_all(s);
+	return 0;
+}
+
+int
+sched_refresh(struct sched *s, const char *name, struct sched_refresh *out)
+{
+	bool found = false;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < s->nfeeds; i++) {
+		struct sched_feed *sf = s->feeds[i];
+
+		if (name != NULL && strcmp(sf->cf->name, name) != 0)
+			continue;
+		found = true;
+		if (sched_gone(sf)) {
+			out->gone++;
+		} else if (sf->fx != NULL || sf->queued) {
+			out->busy++;
+		} else {
+			evtimer_del(sf->timer);
+			out->queued++;
+			sched_due(sf);
+		}
+	}
+	metrics_add(METRIC_REFRESHES, out->queued);
+	if (out->queued > 0)
+		log_info("refresh: %zu feed%s queued%s%s", out->queued, out->queued == 1 ? "" : "s",
+		    name != NULL ? ": " : "", name != NULL ? name : "");
+	return found || name == NULL ? 0 : -1;
 }

@@ -27,7 +27,8 @@ struct sched;
 typedef void (*sched_stored_cb)(void *arg);
 
 /*
- * A scheduler for the feeds of `conf` (which must outlive it).  Registers the
+ * A scheduler for the feeds of `conf` (which must outlive it, or be
+ * replaced by sched_reconfigure).  Registers the
  * feeds with the store and reads their state; returns NULL (after logging
  * why) when that fails.
  */
@@ -46,6 +47,34 @@ void sched_on_stored(struct sched *s, sched_stored_cb cb, void *arg);
 void sched_start(struct sched *s);
 /* Poll every feed once now (politeness still applies); `done` runs when the last one is stored. */
 void sched_run_once(struct sched *s, void (*done)(void *arg), void *arg);
+
+/*
+ * Reload: take the feeds of `conf`, which replaces the configuration the
+ * scheduler had (the old one may be freed once this returns 0; `conf` must
+ * outlive the scheduler).  Added feeds are registered and armed as at
+ * startup; removed ones stop (a transfer in flight is dropped) and their
+ * items stay in the store; a feed whose URL changed starts afresh there,
+ * soon; a shorter interval brings a far planned poll closer.  Every other
+ * feed, and its transfer in flight, goes on untouched.  Returns 0, or -1
+ * when the store fails: then nothing changed and the old configuration is
+ * still the one in use.
+ */
+struct sched_changes {
+	size_t added, removed, moved; /* moved: the url changed */
+};
+int sched_reconfigure(struct sched *s, const struct conf *conf, struct sched_changes *ch);
+
+/* What a refresh did. */
+struct sched_refresh {
+	size_t queued; /* joined their host's queue (politeness still applies) */
+	size_t busy;   /* already waiting in a queue or being fetched */
+	size_t gone;   /* disabled by a 410 Gone until their url changes */
+};
+/*
+ * Poll the feed called `name` (every feed when NULL) now rather than at its
+ * planned time.  Returns 0, or -1 when no feed has that name.
+ */
+int sched_refresh(struct sched *s, const char *name, struct sched_refresh *out);
 
 /* What decides when a feed is polled next (see sched_next_poll). */
 struct sched_plan {

@@ -2,7 +2,8 @@
  * server.c: evhttp on Unix sockets and TCP: listeners, limits, routes.
  *
  * evhttp's defaults are made for a trusting world (unlimited header sizes,
- * every method, no timeouts): we allow GET and HEAD only, cap what a request
+ * every method, no timeouts): we allow GET and HEAD only (and POST
+ * /refresh on Unix sockets, see srv_route_refresh), cap what a request
  * may send and how long it may take, and cap the connections.  libevent
  * 2.1 has no connection cap of its own, so we count: evhttp asks us for
  * each new connection's bufferevent (evhttp_set_bevcb), which counts it,
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,6 +35,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "config/conf.h"
+#include "daemon/metrics.h"
+#include "daemon/sched.h"
 #include "daemon/server_private.h"
 #include "feeds/render.h"
 #include "storage/store.h"
@@ -224,6 +228,104 @@ srv_route_opml(struct srv *srv, struct evhttp_request *req)
 	store_feed_status_free(feeds, n);
 }
 
+/*
+ * The daemon's metrics: counters kept where their events happen (see
+ * metrics.h), gauges sampled now.
+ */
+static void
+srv_route_metrics(struct srv *srv, struct evhttp_request *req)
+{
+	int64_t main_bytes = 0, wal_bytes = 0;
+	struct buf out;
+
+	if (store_disk_usage(srv->store, &main_bytes, &wal_bytes) != 0)
+		log_debug("metrics: cannot read the size of the database");
+	metrics_set(METRIC_FEEDS, (int64_t)srv->conf->nfeeds);
+	metrics_set(METRIC_SUBSCRIBERS, (int64_t)srv->nsubs);
+	metrics_set(METRIC_CONNECTIONS, (int64_t)srv->nconns);
+	metrics_set(METRIC_DB_BYTES, main_bytes);
+	metrics_set(METRIC_DB_WAL_BYTES, wal_bytes);
+	buf_init(&out, 0);
+	metrics_render(&out);
+	srv_send(req, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+	buf_free(&out);
+}
+
+/* Did the request come through a Unix socket (ours, or one systemd passed)? */
+static bool
+srv_on_unix_socket(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	memset(&ss, 0, sizeof ss);
+	return bev != NULL &&
+	    getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX;
+}
+
+/*
+ * POST /refresh[?feed=NAME]: poll now.  It changes what the daemon does,
+ * so it is not for everyone who may read the feeds: it is answered only on
+ * Unix sockets, where the socket file's owner, group and mode decide who
+ * may connect, and a web page cannot send it (a browser reaches TCP
+ * only).  On TCP it does not exist: POST gets the 405 every POST gets.
+ * 202: the feeds joined their hosts' queues; the poll itself comes later.
+ */
+static void
+srv_route_refresh(struct srv *srv, struct evhttp_request *req)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct sched_refresh done;
+	struct evkeyvalq params;
+	struct evbuffer *body;
+	const char *name = NULL;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		srv_send_text(req, 405, "Method Not Allowed", "refresh is a POST");
+		return;
+	}
+	TAILQ_INIT(&params);
+	if (query != NULL && evhttp_parse_query_str(query, &params) != 0) {
+		srv_send_text(req, HTTP_BADREQUEST, "Bad Request", "malformed query string");
+		return;
+	}
+	name = evhttp_find_header(&params, "feed");
+	if (srv->on_refresh == NULL || srv->on_refresh(srv->on_refresh_arg, name, &done) != 0) {
+		srv_send_text(req, HTTP_NOTFOUND, "Not Found", "no feed has that name");
+		evhttp_clear_headers(&params);
+		return;
+	}
+	evhttp_clear_headers(&params);
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	evbuffer_add_printf(body, "{\"queued\": %zu, \"busy\": %zu, \"disabled\": %zu}\n",
+	    done.queued, done.busy, done.gone);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/json");
+	evhttp_send_reply(req, 202, "Accepted", body);
+	evbuffer_free(body);
+}
+
+void
+srv_on_refresh(struct srv *srv, srv_refresh_cb cb, void *arg)
+{
+	srv->on_refresh = cb;
+	srv->on_refresh_arg = arg;
+}
+
+void
+srv_reconfigure(struct srv *srv, const struct conf *conf)
+{
+	srv->conf = conf;
+	/* Outputs, tags and feeds may mean other answers now, though the store did not change. */
+	srv_cache_free(srv);
+	srv_events_reconfigure(srv);
+}
+
 static const struct {
 	const char *path;
 	srv_route_fn fn;
@@ -234,6 +336,7 @@ static const struct {
 	{"/events", srv_route_events},
 	{"/status", srv_route_status},
 	{"/opml", srv_route_opml},
+	{"/metrics", srv_route_metrics},
 };
 
 /* ---- bodies shared between the cache and replies in flight ---- */
@@ -363,6 +466,10 @@ srv_on_request(struct evhttp_request *req, void *arg)
 	const char *uri = evhttp_request_get_uri(req);
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
+	if (path != NULL && strcmp(path, "/refresh") == 0 && srv_on_unix_socket(req)) {
+		srv_route_refresh(srv, req);
+		return;
+	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");

@@ -31,4 +31,20 @@ void srv_free(struct srv *srv);
  */
 void srv_store_changed(void *srv);
 
+/*
+ * Reload: serve `conf` from now on (the old one may then be freed): its
+ * feeds, tags and named outputs, its heartbeat.  Listeners, connections
+ * and subscribers stay as they are (listen and its kin need a restart).
+ */
+void srv_reconfigure(struct srv *srv, const struct conf *conf);
+
+/*
+ * POST /refresh[?feed=NAME], accepted on Unix socket listeners only: their
+ * file permissions say who may ask (feedmuxd(8)).  `cb` polls the feed
+ * named (every feed for NULL) and returns 0, or -1 when there is none.
+ */
+struct sched_refresh;
+typedef int (*srv_refresh_cb)(void *arg, const char *name, struct sched_refresh *out);
+void srv_on_refresh(struct srv *srv, srv_refresh_cb cb, void *arg);
+
 #endif

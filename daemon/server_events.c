@@ -272,13 +272,32 @@ srv_on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	srv_body_unref(beat);
 }
 
+static unsigned
+srv_heartbeat_of(const struct conf *conf)
+{
+	return conf->heartbeat != 0 ? conf->heartbeat : SRV_SSE_HEARTBEAT;
+}
+
+void
+srv_events_reconfigure(struct srv *srv)
+{
+	struct timeval beat = {0, 0};
+
+	if (srv_heartbeat_of(srv->conf) == srv->heartbeat_s)
+		return;
+	srv->heartbeat_s = srv_heartbeat_of(srv->conf);
+	beat.tv_sec = srv->heartbeat_s;
+	if (event_add(srv->heartbeat, &beat) != 0) /* re-adding a pending event re-times it */
+		log_warnx("events: cannot re-arm the heartbeat");
+}
+
 void
 srv_events_init(struct srv *srv)
 {
 	struct timeval watch = {1, 0};
 	struct timeval beat = {0, 0};
 
-	srv->heartbeat_s = srv->conf->heartbeat != 0 ? srv->conf->heartbeat : SRV_SSE_HEARTBEAT;
+	srv->heartbeat_s = srv_heartbeat_of(srv->conf);
 	beat.tv_sec = srv->heartbeat_s;
 	srv->pushed_seq = store_last_seq(srv->store);
 	if ((srv->watch = event_new(srv->base, -1, EV_PERSIST, srv_on_watch, srv)) == NULL ||

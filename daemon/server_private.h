@@ -78,6 +78,9 @@ struct srv {
 	unsigned heartbeat_s;
 	int64_t pushed_seq; /* every subscriber has been sent the changes up to here */
 	struct event *heartbeat, *watch;
+
+	srv_refresh_cb on_refresh;
+	void *on_refresh_arg;
 };
 
 struct srv_body *srv_body_new(const char *data, size_t len);
@@ -94,6 +97,8 @@ void srv_route_output(struct srv *srv, struct evhttp_request *req);
 void srv_cache_free(struct srv *srv);
 
 void srv_events_init(struct srv *srv);
+/* The heartbeat of srv->conf, after a reload. */
+void srv_events_reconfigure(struct srv *srv);
 void srv_route_events(struct srv *srv, struct evhttp_request *req);
 void srv_events_free(struct srv *srv);
 

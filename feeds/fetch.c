@@ -539,6 +539,12 @@ fetch_cancel(struct fetch *fx)
 		fetch_destroy(fx);
 }
 
+void
+fetcher_set_debug(struct fetcher *f, bool debug)
+{
+	f->limits.debug = debug;
+}
+
 /* Cache-Control max-age (which wins, RFC 9111), else Expires - Date; -1 when neither says. */
 static long
 fetch_max_age(const struct fetch *fx)
@@ -620,8 +626,15 @@ static void
 fetch_result(struct fetch *fx, CURLcode code, struct fetch_result *res, char *why, size_t whylen)
 {
 	char *url = NULL;
+	curl_off_t usec = 0, body = 0;
+	long headers = 0;
 
 	memset(res, 0, sizeof *res);
+	curl_easy_getinfo(fx->easy, CURLINFO_TOTAL_TIME_T, &usec);
+	curl_easy_getinfo(fx->easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
+	curl_easy_getinfo(fx->easy, CURLINFO_HEADER_SIZE, &headers);
+	res->seconds = (double)usec / 1e6;
+	res->received = (size_t)body + (size_t)headers;
 	curl_easy_getinfo(fx->easy, CURLINFO_RESPONSE_CODE, &res->http_status);
 	curl_easy_getinfo(fx->easy, CURLINFO_EFFECTIVE_URL, &url);
 	curl_easy_getinfo(fx->easy, CURLINFO_REDIRECT_COUNT, &res->redirects);

@@ -59,6 +59,10 @@ struct fetch_result {
 	long retry_after; /* Retry-After (seconds, or an HTTP date turned into seconds) */
 	long redirects;	  /* redirects followed */
 	bool permanent;	  /* at least one redirect, and every one was permanent (301, 308) */
+
+	/* For the daemon's metrics. */
+	double seconds;	     /* the whole transfer, redirects included */
+	size_t received;     /* bytes from the network: headers, and the body as sent */
 };
 
 struct fetch_request {
@@ -86,5 +90,8 @@ struct fetch *fetch_start(struct fetcher *f, const struct fetch_request *req, fe
     fetch_done_cb on_done, void *arg);
 /* Stop a transfer; its done callback is not called.  Never call from a fetch callback. */
 void fetch_cancel(struct fetch *fx);
+
+/* Turn curl's trace of transfers started from now on (limits.debug) on or off. */
+void fetcher_set_debug(struct fetcher *f, bool debug);
 
 #endif

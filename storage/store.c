@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -528,7 +529,10 @@ store_set_feeds(struct store *s, const char *const *names, const char *const *ur
 	}
 	if (sqlite3_prepare_v2(s->db,
 		"INSERT INTO feeds(name, url, active) VALUES (?1, ?2, 1)"
-		" ON CONFLICT(name) DO UPDATE SET url = excluded.url, active = 1 RETURNING id",
+		" ON CONFLICT(name) DO UPDATE SET url = excluded.url, active = 1,"
+		/* a new URL is another server's resource: the old one's validators mean nothing there */
+		" etag = iif(url = excluded.url, etag, NULL),"
+		" last_modified = iif(url = excluded.url, last_modified, NULL) RETURNING id",
 		-1, &up, NULL) != SQLITE_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -843,9 +847,10 @@ store_find_rep(struct store *s, const struct store_feed_ctx *fc, const char *sto
 	return rep;
 }
 
+/* Insert a new item; *merged says whether it joined another feed's story. */
 static int
 store_insert(struct store *s, const struct store_feed_ctx *fc, const struct store_row *r,
-    time_t now)
+    time_t now, bool *merged)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_INSERT_ITEM);
 	int64_t rep = store_find_rep(s, fc, r->story);
@@ -857,6 +862,7 @@ store_insert(struct store *s, const struct store_feed_ctx *fc, const struct stor
 	sqlite3_bind_int64(st, 19, (sqlite3_int64)now);
 	if (rep != 0)
 		sqlite3_bind_int64(st, 20, rep);
+	*merged = rep != 0;
 	sqlite3_bind_int64(st, 21, ++s->seq);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -970,13 +976,15 @@ store_put_item(struct store *s, struct store_feed_ctx *fc, const struct item *it
 {
 	struct store_row r;
 	struct store_found f;
+	bool merged = false;
 	int rc;
 
 	store_row_init(&r, it, fc->by_link);
 	rc = store_find(s, fc, &r, &f);
 	if (rc == 0) {
-		rc = store_insert(s, fc, &r, now);
+		rc = store_insert(s, fc, &r, now, &merged);
 		stats->added += rc == 0;
+		stats->merged += rc == 0 && merged;
 	} else if (rc > 0 && (f.pruned || f.same)) {
 		/* A tombstone keeps a pruned item out; an unchanged one costs nothing. */
 		rc = f.digest_null && !f.pruned ? store_backfill(s, &r, &f) : 0;
@@ -1351,4 +1359,22 @@ int
 store_set_wal_autocheckpoint(struct store *s, int pages)
 {
 	return sqlite3_wal_autocheckpoint(s->db, pages) == SQLITE_OK ? 0 : -1;
+}
+
+int
+store_disk_usage(struct store *s, int64_t *main_bytes, int64_t *wal_bytes)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	struct stat st;
+	char *wal;
+
+	*main_bytes = *wal_bytes = 0;
+	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0)
+		return -1;
+	*main_bytes = (int64_t)st.st_size;
+	wal = xasprintf("%s-wal", path);
+	if (stat(wal, &st) == 0)
+		*wal_bytes = (int64_t)st.st_size;
+	free(wal);
+	return 0;
 }

@@ -33,8 +33,9 @@ const char *store_instance_id(const struct store *s);
 
 /*
  * Make the configured feeds the active ones: each (name, url) gets a row (an
- * existing name keeps its items and takes the new URL) and its id in
- * ids[i]; feeds not named are kept but hidden from output.
+ * existing name keeps its items and takes the new URL, dropping the old
+ * URL's ETag and Last-Modified) and its id in ids[i]; feeds not named are
+ * kept but hidden from output.  Called at startup and on every reload.
  */
 int store_set_feeds(struct store *s, const char *const *names, const char *const *urls, size_t n,
     int64_t *ids);
@@ -78,6 +79,7 @@ struct store_fetch_stats {
 	size_t added;
 	size_t updated;
 	size_t unchanged; /* seen before unchanged, or pruned and kept out (tombstones) */
+	size_t merged;	  /* of the added: another feed's story, shown once (as its other source) */
 };
 
 /* Returns 0, or -1 with the reason in `err` (nothing of the fetch is stored then). */
@@ -215,5 +217,12 @@ void store_feed_notes_free(struct store_feed_note *notes, size_t n);
  * change again.  Returns 0, or -1.
  */
 int store_set_wal_autocheckpoint(struct store *s, int pages);
+
+/*
+ * The size on disk of the database file and of its write-ahead log (0 when
+ * there is none), for /metrics.  Returns 0, or -1 when the file cannot be
+ * looked at.
+ */
+int store_disk_usage(struct store *s, int64_t *main_bytes, int64_t *wal_bytes);
 
 #endif

@@ -325,6 +325,98 @@ START_TEST(test_permission_denied)
 }
 END_TEST
 
+/* Lines of `path` that hold `needle`. */
+static int
+count_lines(const char *path, const char *needle)
+{
+	char *text = tu_read_file(path, NULL);
+	int n = 0;
+
+	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Wait until `path` holds `needle` on `n` lines. */
+static bool
+wait_lines(const char *path, const char *needle, int n)
+{
+	for (int waited = 0; waited < 300; waited++) {
+		if (count_lines(path, needle) >= n)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/*
+ * refresh: a POST over the daemon's Unix socket, which polls the feed now
+ * (a conditional request); over TCP the daemon serves GET and HEAD only,
+ * and feedmuxctl says so without asking.
+ */
+START_TEST(test_refresh)
+{
+	char *out, *err, *text, *tcp, *requests = xasprintf("%s/requests.log", dir);
+	char *run[] = {FEEDMUXD, "-c", conf_path, NULL};
+	char *log = xasprintf("%s/feedmuxd.log", dir);
+	int tcp_port = tu_free_port();
+	pid_t pid;
+
+	tu_stop(httpd, SIGTERM, 5);
+	httpd = tu_start_httpd(tu_data("feeds"), requests, &port);
+	tcp = xasprintf("127.0.0.1:%d", tcp_port);
+	text = xasprintf("[feedmux]\ndatabase = %s/feedmux.db\nlisten = %s %s\ninterval = 1h\n"
+			 "[feed \"good\"]\nurl = http://127.0.0.1:%d/rss2-basic.xml\n"
+			 "[feed \"missing\"]\nurl = http://127.0.0.1:%d/no-such-feed.xml\n",
+	    dir, sock_path, tcp, port, port);
+	tu_write_file(conf_path, text);
+	free(text);
+	pid = tu_spawn(run, log);
+	ck_assert(tu_wait_socket(sock_path, 30));
+	/* new feeds: polled within seconds of the start */
+	ck_assert(wait_lines(requests, "GET /rss2-basic.xml -", 1));
+	ck_assert(wait_lines(requests, "GET /no-such-feed.xml", 1));
+	ck_assert(tu_wait_text(log, "feed good: 5 items", 30));
+
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "refresh", "good"), 0);
+	ck_assert_str_eq(out, "good: queued\n");
+	free(out), free(err);
+	/* polled again at once, with the ETag it had: a conditional request */
+	ck_assert(wait_lines(requests, "GET /rss2-basic.xml \"", 1));
+	ck_assert(tu_wait_text(log, "feed good: not modified", 30));
+
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "refresh"), 0);
+	ck_assert_msg(strstr(out, " queued, ") != NULL && strstr(out, ", 0 disabled (410 Gone)\n"),
+	    "%s", out);
+	free(out), free(err);
+	/* every feed polled once more */
+	ck_assert(wait_lines(requests, "GET /no-such-feed.xml", 2));
+	ck_assert(wait_lines(requests, "GET /rss2-basic.xml", 3));
+
+	ck_assert_int_eq(CTL(&out, &err, "-s", sock_path, "refresh", "nosuch"), 1);
+	ck_assert_msg(strstr(err, "refresh: no feed is called nosuch") != NULL, "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CTL(&out, &err, "-s", tcp, "refresh"), 2);
+	ck_assert_msg(strstr(err, "only GET and HEAD; use its Unix socket") != NULL, "%s", err);
+	free(out), free(err);
+
+	/* what other clients meet: over TCP a POST is refused as any POST is, and GET is 404 */
+	ck_assert_int_eq(tu_http_post(tcp, "/refresh", NULL, NULL), 405);
+	ck_assert_int_eq(tu_http_get(tcp, "/refresh", NULL, NULL), 404);
+	ck_assert_int_eq(tu_http_get(sock_path, "/refresh", NULL, NULL), 405);
+	ck_assert_int_eq(tu_http_post(sock_path, "/status", NULL, NULL), 405);
+	ck_assert_int_eq(tu_http_post(sock_path, "/refresh?feed=missing", &text, NULL), 202);
+	ck_assert_msg(strstr(text, "\"disabled\": 0}") != NULL, "%s", text);
+	free(text);
+	ck_assert(wait_lines(requests, "GET /no-such-feed.xml", 3));
+	/* and only the feed named */
+	ck_assert_int_eq(count_lines(requests, "GET /rss2-basic.xml"), 3);
+	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
+	free(requests), free(log), free(tcp);
+}
+END_TEST
+
 START_TEST(test_usage)
 {
 	char *out, *err;
@@ -359,6 +451,7 @@ main(void)
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_not_running);
 	tcase_add_test(tc, test_permission_denied);
+	tcase_add_test(tc, test_refresh);
 	tcase_add_test(tc, test_usage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

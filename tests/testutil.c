@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
 #include <curl/curl.h>
 #include <libxml/relaxng.h>
 
@@ -225,8 +227,8 @@ tu_on_write(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-long
-tu_http_get(const char *sock, const char *path, char **body, size_t *len)
+static long
+tu_http(const char *sock, bool post, const char *path, char **body, size_t *len)
 {
 	CURL *c = curl_easy_init();
 	struct buf b;
@@ -240,6 +242,8 @@ tu_http_get(const char *sock, const char *path, char **body, size_t *len)
 	} else
 		url = xasprintf("http://%s%s", sock, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (post)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
@@ -254,6 +258,83 @@ tu_http_get(const char *sock, const char *path, char **body, size_t *len)
 	else
 		buf_free(&b);
 	return status;
+}
+
+long
+tu_http_get(const char *sock, const char *path, char **body, size_t *len)
+{
+	return tu_http(sock, false, path, body, len);
+}
+
+long
+tu_http_post(const char *sock, const char *path, char **body, size_t *len)
+{
+	return tu_http(sock, true, path, body, len);
+}
+
+int
+tu_free_port(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+		fatal("bind 127.0.0.1:0");
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+int
+tu_connect_unix(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0)
+		fatal("connect %s", path);
+	return fd;
+}
+
+bool
+tu_read_until(int fd, struct buf *b, const char *needle, int timeout_ms)
+{
+	double deadline = tu_now() + timeout_ms / 1000.0;
+
+	while (b->data == NULL || strstr(b->data, needle) == NULL) {
+		struct pollfd p = {fd, POLLIN, 0};
+		char chunk[65536];
+		ssize_t n;
+
+		if (tu_now() > deadline)
+			return false;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		if ((n = read(fd, chunk, sizeof chunk)) <= 0)
+			return false;
+		buf_add(b, chunk, (size_t)n);
+	}
+	return true;
+}
+
+bool
+tu_wait_text(const char *path, const char *needle, int timeout_s)
+{
+	double deadline = tu_now() + timeout_s;
+
+	for (;;) {
+		char *text = tu_read_file(path, NULL);
+		bool found = text != NULL && strstr(text, needle) != NULL;
+
+		free(text);
+		if (found)
+			return true;
+		if (tu_now() > deadline)
+			return false;
+		usleep(50000);
+	}
 }
 
 pid_t

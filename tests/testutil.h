@@ -42,6 +42,22 @@ bool tu_wait_socket(const char *path, int timeout_s);
  */
 long tu_http_get(const char *sock, const char *path, char **body, size_t *len);
 
+/* POST `path` (no body) as tu_http_get GETs it. */
+long tu_http_post(const char *sock, const char *path, char **body, size_t *len);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int tu_free_port(void);
+
+/* A connection to the Unix socket at `path` (fatal when it cannot be made). */
+int tu_connect_unix(const char *path);
+/*
+ * Read from `fd` into `b` until `needle` is in it, the peer closes, or
+ * `timeout_ms` pass; true when it is there.
+ */
+bool tu_read_until(int fd, struct buf *b, const char *needle, int timeout_ms);
+/* Wait until the file at `path` holds `needle`; false after timeout_s. */
+bool tu_wait_text(const char *path, const char *needle, int timeout_s);
+
 /*
  * Start tests/fixture-httpd serving `dir` on 127.0.0.1, logging requests to
  * `log` when it is not NULL; returns its port in *port.
