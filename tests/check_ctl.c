@@ -310,7 +310,7 @@ START_TEST(test_permission_denied)
 		if (setgid(65534) == 0 && setuid(65534) == 0) {
 			char *argv[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
 
-			execv(argv[0], argv);
+			tu_exec(argv);
 		}
 		_exit(127);
 	}
