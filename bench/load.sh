@@ -102,13 +102,15 @@ cat "$work/sse.out"
 
 # Every 5 s: feedmuxd's RSS and peak, and how many fetches it has done.
 polls() { grep -c -E ': feed f[0-9]+: (not modified|[0-9]+ items)' "$work/feedmuxd.log" || true; }
+# how many feeds have been fetched at least once
+polled() { grep -o -E ': feed f[0-9]+: (not modified|[0-9]+ items)' "$work/feedmuxd.log" | cut -d' ' -f3 | sort -u | wc -l; }
 status() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$feedmuxd_pid/status"; }
 (
 	while kill -0 "$feedmuxd_pid" 2>/dev/null; do
-		done=$(polls)
-		printf '  t=%3ss  RSS %s  peak %s  fetches done %s\n' "$(($(date +%s) - t0))" \
-			"$(status VmRSS)" "$(status VmHWM)" "$done"
-		[ "$done" -ge "$n" ] && [ ! -e "$work/first-poll" ] && echo $(($(date +%s) - t0)) >"$work/first-poll"
+		feeds=$(polled)
+		printf '  t=%3ss  RSS %s  peak %s  fetches %s, of %s feeds\n' "$(($(date +%s) - t0))" \
+			"$(status VmRSS)" "$(status VmHWM)" "$(polls)" "$feeds"
+		[ "$feeds" -ge "$n" ] && [ ! -e "$work/first-poll" ] && echo $(($(date +%s) - t0)) >"$work/first-poll"
 		sleep 5
 	done
 ) &
