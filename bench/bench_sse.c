@@ -210,18 +210,19 @@ static int64_t *
 read_ids(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "r");
-	int64_t *ids = NULL, v;
+	int64_t *ids = NULL;
 	size_t cap = 0;
+	char line[64];
 
 	*n = 0;
 	if (f == NULL)
 		fatal("%s", path);
-	while (fscanf(f, "%" SCNd64, &v) == 1) {
+	while (fgets(line, sizeof line, f) != NULL) {
 		if (*n == cap) {
 			cap = cap != 0 ? cap * 2 : 1024;
 			ids = xreallocarray(ids, cap, sizeof *ids);
 		}
-		ids[(*n)++] = v;
+		ids[(*n)++] = strtoll(line, NULL, 10);
 	}
 	fclose(f);
 	return ids;

@@ -461,7 +461,8 @@ crash_reload(pid_t pid, const char *feeds_dir, int round)
 	usleep((useconds_t)(tu_seconds(1) * (random() % 700000)));
 	tu_write_file(conf_path, more);
 	kill(pid, SIGHUP);
-	usleep((useconds_t)(random() % 30000));
+	/* a reload takes milliseconds: every other time, aim at it */
+	usleep((useconds_t)(tu_seconds(1) * (round % 4 == 1 ? random() % 4000 : random() % 1000000)));
 	free(more), free(conf), free(path);
 }
 

@@ -459,7 +459,7 @@ START_TEST(test_caching)
 	write_feeds(1);
 	free(inm);
 	inm = xasprintf("If-None-Match: %s", etag);
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 100 * tu_seconds(1); i++) {
 		request(sock_path, "GET", "/feed.atom", (const char *[]){inm, NULL}, &r);
 		if (r.status == 200)
 			break;
@@ -646,7 +646,7 @@ now_ms(void)
 static bool
 read_until(int fd, struct buf *b, const char *needle, int ms)
 {
-	for (long long deadline = now_ms() + ms; now_ms() < deadline;) {
+	for (long long deadline = now_ms() + (long long)ms * tu_seconds(1); now_ms() < deadline;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		char chunk[65536];
 		ssize_t n;
@@ -768,7 +768,7 @@ START_TEST(test_events_slow_client)
 	write_feed("beta", "Beta Feed", items.data);
 	ck_assert_msg(read_until(quick, &fast, "Big 19", 60000), "the fast subscriber got it all");
 	/* the one that does not read is dropped once it has not drained for a while */
-	for (int i = 0; i < 600 && status_field("subscribers") != 1; i++)
+	for (int i = 0; i < 600 * tu_seconds(1) && status_field("subscribers") != 1; i++)
 		usleep(100000);
 	ck_assert_int_eq(status_field("subscribers"), 1);
 	close(slow);
@@ -873,11 +873,11 @@ START_TEST(test_socket_activation)
 	char *act = xasprintf("%s/activated.sock", dir);
 	char *argv[] = {"/usr/bin/systemd-socket-activate", "-l", act, FEEDMUXD, "-c", conf_path,
 		NULL};
-	struct resp r;
+	struct resp r = {0};
 
 	daemon_pid = tu_spawn(argv, log_path);
 	ck_assert(tu_wait_socket(act, 30));
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 100 * tu_seconds(1); i++) {
 		request(act, "GET", "/status", NULL, &r);
 		if (r.status == 200)
 			break;
