@@ -132,7 +132,7 @@ tu_wrapped(char *const argv[], char **words)
 	*words = NULL;
 	while (argv[n] != NULL)
 		n++;
-	if (wrapper != NULL && *wrapper != '\0' &&
+	if (n > 0 && wrapper != NULL && *wrapper != '\0' &&
 	    (strcmp(argv[0], FEEDMUXD) == 0 || strcmp(argv[0], FEEDMUXCTL) == 0)) {
 		*words = xstrdup(wrapper);
 		for (const char *c = wrapper; *c != '\0'; c++)
