@@ -149,6 +149,20 @@ srv_event_body(struct buf *b)
 	return body;
 }
 
+/* An event body of a constant text (the greeting, a heartbeat). */
+static struct srv_body *
+srv_event_text(const char *text)
+{
+	struct buf b;
+	struct srv_body *body;
+
+	buf_init(&b, 0);
+	buf_adds(&b, text);
+	body = srv_event_body(&b);
+	buf_free(&b);
+	return body;
+}
+
 /*
  * Send `body`: written straight into the connection's output as one HTTP
  * chunk (or as it is to an HTTP/1.0 client), not through
@@ -299,15 +313,10 @@ static void
 srv_on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *srv = arg;
-	struct buf b;
-	struct srv_body *beat;
+	struct srv_body *beat = srv_event_text(":\n\n");
 	struct srv_sub *sub, *next;
 
 	(void)fd, (void)what;
-	buf_init(&b, 0);
-	buf_adds(&b, ":\n\n");
-	beat = srv_event_body(&b);
-	buf_free(&b);
 	for (sub = srv->subs; sub != NULL; sub = next) {
 		next = sub->next;
 		srv_sub_send(sub, beat, true);
@@ -384,7 +393,6 @@ srv_route_events(struct srv *srv, struct evhttp_request *req)
 	int64_t since = store_last_seq(srv->store);
 	struct srv_body *hello;
 	const char *te;
-	struct buf b;
 
 	if (srv_last_event_id(req, &since) != 0) {
 		srv_send_text(req, HTTP_BADREQUEST, "Bad Request",
@@ -414,10 +422,7 @@ srv_route_events(struct srv *srv, struct evhttp_request *req)
 	/* evhttp chose chunked encoding (HTTP/1.1) or none (HTTP/1.0, the connection ends the body) */
 	te = evhttp_find_header(out, "Transfer-Encoding");
 	sub->chunked = te != NULL && strcasecmp(te, "chunked") == 0;
-	buf_init(&b, 0);
-	buf_adds(&b, SRV_SSE_HELLO);
-	hello = srv_event_body(&b);
-	buf_free(&b);
+	hello = srv_event_text(SRV_SSE_HELLO);
 	if (srv_sub_send(sub, hello, false))
 		srv_sub_catch_up(sub, false);
 	srv_body_unref(hello);
