@@ -15,10 +15,11 @@
 # of them; feedmuxd and sfeed_update poll that subset too, so there is a
 # like-for-like line for every tool at that size.  Needs: scripts/setup --bench.
 #
-# The feeds are made here by a small awk generator (this benchmark's own,
+# The feeds are made by a small awk generator (bench/feeds-nginx.sh,
 # not bench/'s corpus generator): RSS 2.0, 50 items each with a guid, a
 # link, a date and a 200-character description, about 17 kB a feed.
 set -eu
+. "$(dirname "$0")/feeds-nginx.sh"
 
 feedmuxd=$(realpath "$1")
 n=${2:-10000}
@@ -35,64 +36,14 @@ cleanup() {
 [ -n "${KEEP:-}" ] || trap cleanup EXIT INT TERM
 
 echo "== poll benchmark: $n feeds x 50 items on 127.0.0.1:$port ($(nproc) cores; $(date -u +%FT%TZ))"
-mkdir -p "$work/www/f" "$work/nginx"
+mkdir -p "$work/www/f"
 chmod 755 "$work" # nginx's workers run as www-data
 
 # The feeds.
-awk -v n="$n" -v dir="$work/www/f" 'BEGIN {
-	text = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor";
-	text = text " incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis";
-	text = text " nostrud exercitation ullamco.";
-	split("Mon Tue Wed Thu Fri Sat Sun", dow, " ");
-	for (f = 1; f <= n; f++) {
-		file = sprintf("%s/%05d.xml", dir, f);
-		printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\n" > file;
-		printf "<title>Feed %d</title><link>http://example.com/%d/</link>\n", f, f > file;
-		printf "<description>Benchmark feed %d</description>\n", f > file;
-		for (i = 1; i <= 50; i++) {
-			day = 1 + (f + i) % 28; hour = (f * 7 + i) % 24;
-			printf "<item><title>Feed %d, story %d</title>", f, i > file;
-			printf "<link>http://example.com/%d/%d</link>", f, i > file;
-			printf "<guid isPermaLink=\"false\">feed-%d-story-%d</guid>", f, i > file;
-			printf "<pubDate>%s, %02d Feb 2026 %02d:%02d:00 GMT</pubDate>", dow[1 + (day % 7)], day, hour, i % 60 > file;
-			printf "<description>%s %d.%d</description></item>\n", text, f, i > file;
-		}
-		printf "</channel></rss>\n" > file;
-		close(file);
-	}
-}'
+gen_feeds "$work/www/f" "$n"
 echo "feeds: $(du -sh "$work/www/f" | cut -f1) on disk"
 
-# nginx, as a web server of feeds would be set up: gzip, ETag, keep-alive.
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/nginx/body;
-	proxy_temp_path $work/nginx/proxy;
-	fastcgi_temp_path $work/nginx/fastcgi;
-	uwsgi_temp_path $work/nginx/uwsgi;
-	scgi_temp_path $work/nginx/scgi;
-	types { application/rss+xml xml; }
-	gzip on;
-	gzip_types application/rss+xml;
-	keepalive_requests 100000;
-	server {
-		listen 127.0.0.1:$port;
-		root $work/www;
-	}
-}
-EOF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-nginx_pid=$!
-for _ in $(seq 50); do
-	curl -sf -o /dev/null "http://127.0.0.1:$port/f/00001.xml" && break
-	sleep 0.1
-done
+start_nginx "$work" "$port"
 
 url() { printf 'http://127.0.0.1:%s/f/%05d.xml' "$port" "$1"; }
 

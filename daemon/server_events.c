@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/queue.h>
 
@@ -46,12 +47,14 @@
 #define SRV_SSE_HEARTBEAT   15			/* seconds, unless the config says */
 #define SRV_SSE_TIMEOUT	    (24 * 3600)		/* an idle subscriber is not a stuck request */
 #define SRV_SSE_HELLO	    ": feedmux events\nretry: 5000\n\n"
+#define SRV_SSE_COPY_MAX    4096 /* bodies up to this are copied to each subscriber, not shared */
 
 struct srv_sub {
 	struct srv *srv;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	int64_t seq;	  /* the last change it was sent */
+	bool chunked;	  /* HTTP/1.1: each send is one chunk */
 	time_t over_since; /* when its unsent bytes went over SRV_SSE_MAX_QUEUE; 0: under */
 	struct srv_sub *prev, *next;
 };
@@ -131,23 +134,72 @@ srv_sub_over(struct srv_sub *sub, bool may_drop)
 }
 
 /*
- * Send `body` by reference.  False when the subscriber has too much unsent
- * (it is left to read what it has first, or dropped: srv_sub_over).
+ * An event body: `len` bytes of events, then (outside its length) the
+ * CRLF that ends an HTTP chunk, so a chunk can be sent from it whole.
+ */
+static struct srv_body *
+srv_event_body(struct buf *b)
+{
+	struct srv_body *body;
+	size_t len = b->len;
+
+	buf_adds(b, "\r\n");
+	body = srv_body_new(b->data, b->len);
+	body->len = len;
+	return body;
+}
+
+/* An event body of a constant text (the greeting, a heartbeat). */
+static struct srv_body *
+srv_event_text(const char *text)
+{
+	struct buf b;
+	struct srv_body *body;
+
+	buf_init(&b, 0);
+	buf_adds(&b, text);
+	body = srv_event_body(&b);
+	buf_free(&b);
+	return body;
+}
+
+/*
+ * Send `body`: written straight into the connection's output as one HTTP
+ * chunk (or as it is to an HTTP/1.0 client), not through
+ * evhttp_send_reply_chunk.  That one costs each subscriber two evbuffer
+ * chains per event, and the one for its closing CRLF is allocated as big
+ * as the body before it (libevent sizes a new chain from the last one):
+ * some 3 KB per subscriber for a 600-byte event, 1 KB+ per subscriber for
+ * a 1 KB batch, all of it unseen by the queue limit below.  Here a small
+ * body is copied (queued events then cost their bytes), a big one is
+ * referenced (shared by every subscriber).  False when the subscriber has
+ * too much unsent (it is left to read what it has first, or dropped:
+ * srv_sub_over).
  */
 static bool
 srv_sub_send(struct srv_sub *sub, struct srv_body *body, bool may_drop)
 {
-	struct evbuffer *evb;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(sub->evcon);
+	struct evbuffer *out;
+	size_t n = body->len + (sub->chunked ? 2 : 0);
 
 	if (srv_sub_over(sub, may_drop))
 		return false;
-	if ((evb = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new failed");
-	body->refs++;
-	if (evbuffer_add_reference(evb, body->data, body->len, srv_body_sent, body) != 0)
-		fatalx("evbuffer_add_reference failed");
-	evhttp_send_reply_chunk(sub->req, evb);
-	evbuffer_free(evb);
+	if (bev == NULL || body->len == 0)
+		return true;
+	out = bufferevent_get_output(bev);
+	if (sub->chunked && evbuffer_add_printf(out, "%zx\r\n", body->len) < 0)
+		fatalx("evbuffer_add_printf failed");
+	if (n <= SRV_SSE_COPY_MAX) {
+		if (evbuffer_add(out, body->data, n) != 0)
+			fatalx("evbuffer_add failed");
+	} else {
+		body->refs++;
+		if (evbuffer_add_reference(out, body->data, n, srv_body_sent, body) != 0)
+			fatalx("evbuffer_add_reference failed");
+	}
+	/* evhttp_send_reply_start enabled writing; this keeps it so whatever evhttp did since */
+	bufferevent_enable(bev, EV_WRITE);
 	return true;
 }
 
@@ -172,7 +224,7 @@ srv_render_changes(struct srv *srv, int64_t after, int64_t *last)
 		buf_adds(&b, "\n\n");
 	}
 	*last = items[n - 1].seq;
-	body = srv_body_new(b.data, b.len);
+	body = srv_event_body(&b);
 	buf_free(&b);
 	store_items_free(items, n);
 	return body;
@@ -261,7 +313,7 @@ static void
 srv_on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *srv = arg;
-	struct srv_body *beat = srv_body_new(":\n\n", 3);
+	struct srv_body *beat = srv_event_text(":\n\n");
 	struct srv_sub *sub, *next;
 
 	(void)fd, (void)what;
@@ -359,6 +411,7 @@ srv_route_events(struct srv *srv, struct evhttp_request *req)
 	struct srv_sub *sub;
 	int64_t since = store_last_seq(srv->store);
 	struct srv_body *hello;
+	const char *te;
 
 	if (srv_last_event_id(req, &since) != 0) {
 		srv_send_text(req, HTTP_BADREQUEST, "Bad Request",
@@ -385,7 +438,10 @@ srv_route_events(struct srv *srv, struct evhttp_request *req)
 	evhttp_connection_set_timeout(sub->evcon, SRV_SSE_TIMEOUT);
 	evhttp_connection_set_closecb(sub->evcon, srv_sub_closed, sub);
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
-	hello = srv_body_new(SRV_SSE_HELLO, strlen(SRV_SSE_HELLO));
+	/* evhttp chose chunked encoding (HTTP/1.1) or none (HTTP/1.0, the connection ends the body) */
+	te = evhttp_find_header(out, "Transfer-Encoding");
+	sub->chunked = te != NULL && strcasecmp(te, "chunked") == 0;
+	hello = srv_event_text(SRV_SSE_HELLO);
 	if (srv_sub_send(sub, hello, false))
 		srv_sub_catch_up(sub, false);
 	srv_body_unref(hello);

@@ -310,7 +310,7 @@ START_TEST(test_permission_denied)
 		if (setgid(65534) == 0 && setuid(65534) == 0) {
 			char *argv[] = {FEEDMUXCTL, "-s", sock_path, "status", NULL};
 
-			execv(argv[0], argv);
+			tu_exec(argv);
 		}
 		_exit(127);
 	}
@@ -319,7 +319,7 @@ START_TEST(test_permission_denied)
 	err[n > 0 ? n : 0] = '\0';
 	close(pfd[0]);
 	ck_assert_int_eq(waitpid(ctlpid, &status, 0), ctlpid);
-	ck_assert_int_eq(WEXITSTATUS(status), 4);
+	ck_assert_msg(WEXITSTATUS(status) == 4, "exit status %d: %s", WEXITSTATUS(status), err);
 	ck_assert_msg(strstr(err, "permission denied") != NULL, "%s", err);
 	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
 }

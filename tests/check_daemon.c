@@ -396,14 +396,21 @@ crash_check(const char *log, int round)
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM pragma_integrity_check"
 				    " WHERE integrity_check != 'ok'"), 0);
-	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM (SELECT 1 FROM items GROUP BY feed_id,"
-				    " guid HAVING count(*) > 1)"), 0);
-	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM (SELECT 1 FROM items WHERE dup_of IS NULL"
-				    " AND story IS NOT NULL GROUP BY story HAVING count(*) > 1)"), 0);
 	snprintf(sql, sizeof sql, "ATTACH '%s/snap.db' AS snap", dir);
 	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS snap.s(guid TEXT PRIMARY KEY)", NULL, NULL,
 	    NULL);
+	if (db_int(db, "SELECT count(*) FROM main.sqlite_master WHERE name = 'items'") == 0) {
+		/* killed before the schema was made (a slow start): nothing was stored before */
+		ck_assert_int_eq(db_int(db, "SELECT count(*) FROM snap.s"), 0);
+		sqlite3_close(db);
+		free(text);
+		return 0;
+	}
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM (SELECT 1 FROM items GROUP BY feed_id,"
+				    " guid HAVING count(*) > 1)"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM (SELECT 1 FROM items WHERE dup_of IS NULL"
+				    " AND story IS NOT NULL GROUP BY story HAVING count(*) > 1)"), 0);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM snap.s WHERE guid NOT IN"
 				    " (SELECT guid FROM items)"), 0);
 	/* a fetch logged as stored was committed whole: this round's items are all there */
@@ -418,6 +425,17 @@ crash_check(const char *log, int round)
 					  " f.id = i.feed_id WHERE f.name = 'f%d'", f);
 		ck_assert_int_eq(db_int(db, sql), (int64_t)CRASH_NEW * (round + 1));
 	}
+	/* and so were the feeds that reloads added (they never change) */
+	for (int r = 0; text != NULL && r <= round; r++) {
+		char needle[64];
+
+		snprintf(needle, sizeof needle, "feed r%d: %d items (", r, CRASH_NEW);
+		if (strstr(text, needle) == NULL)
+			continue;
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM items i JOIN feeds f ON"
+					  " f.id = i.feed_id WHERE f.name = 'r%d'", r);
+		ck_assert_int_eq(db_int(db, sql), (int64_t)CRASH_NEW);
+	}
 	ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM snap.s; INSERT INTO snap.s SELECT guid FROM"
 					  " items", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -426,9 +444,50 @@ crash_check(const char *log, int round)
 }
 
 /*
- * kill -9 at random moments while the daemon stores fetches, restart, check.
+ * A reload round: one more feed in the configuration (rROUND, which never
+ * changes), SIGHUP once the daemon listens, and the kill a moment after, so
+ * it lands before, during or after the reload and the polls it starts.
+ */
+static void
+crash_reload(pid_t pid, const char *feeds_dir, int round)
+{
+	char *path = xasprintf("%s/r%d.xml", feeds_dir, round);
+	char *conf = tu_read_file(conf_path, NULL);
+	char *more = xasprintf("%s[feed \"r%d\"]\nurl = http://127.0.0.1:%d/r%d.xml\n", conf,
+	    round, port, round);
+
+	write_rss(path, 100 + round, 0, CRASH_NEW);
+	ck_assert(tu_wait_socket(sock_path, 30));
+	usleep((useconds_t)(tu_seconds(1) * (random() % 700000)));
+	tu_write_file(conf_path, more);
+	kill(pid, SIGHUP);
+	/* a reload takes milliseconds: every other time, aim at it */
+	usleep((useconds_t)(tu_seconds(1) * (round % 4 == 1 ? random() % 4000 : random() % 1000000)));
+	free(more), free(conf), free(path);
+}
+
+/* Where the kill fell in a reload round: reloads[0] before, 1 during, 2 after, 3 unsupported. */
+static void
+crash_count_reload(const char *log, int reloads[4])
+{
+	char *text = tu_read_file(log, NULL);
+
+	if (text == NULL || strstr(text, "SIGHUP") == NULL)
+		reloads[0]++;
+	else if (strstr(text, "reloading is not supported") != NULL)
+		reloads[3]++;
+	else if (strstr(text, "reloaded:") == NULL && strstr(text, "reload refused") == NULL)
+		reloads[1]++;
+	else
+		reloads[2]++;
+	free(text);
+}
+
+/*
+ * kill -9 at random moments while the daemon stores fetches, restart, check;
+ * every other round, around a reload (SIGHUP) that adds a feed.
  * FEEDMUX_CRASH_ROUNDS sets how many times (default 5 here; bench/crash.sh
- * runs 50).
+ * runs 100).
  */
 START_TEST(test_crash_during_ingest)
 {
@@ -441,13 +500,14 @@ START_TEST(test_crash_during_ingest)
 	tu_stop(httpd, SIGTERM, 5);
 	httpd = tu_start_httpd(feeds_dir, NULL, &port);
 	buf_init(&conf, 0);
-	buf_addf(&conf, "[feedmux]\ndatabase = %s\nlisten = %s\ninterval = 1s\n", db_path,
-	    sock_path);
+	/* one host: no spacing between its requests, so rounds end at every stage of a poll */
+	buf_addf(&conf, "[feedmux]\ndatabase = %s\nlisten = %s\ninterval = 1s\nhost_delay = 0\n",
+	    db_path, sock_path);
 	for (int f = 0; f < CRASH_FEEDS; f++)
 		buf_addf(&conf, "[feed \"f%d\"]\nurl = http://127.0.0.1:%d/f%d.xml\n", f, port, f);
 	tu_write_file(conf_path, conf.data);
 	buf_free(&conf);
-	int partial = 0, whole = 0;
+	int partial = 0, whole = 0, reloads[4] = {0};
 
 	srandom((unsigned)getpid());
 	for (int round = 0; round < rounds; round++) {
@@ -464,16 +524,23 @@ START_TEST(test_crash_during_ingest)
 			free(path);
 		}
 		pid = tu_spawn(argv, log);
-		usleep((useconds_t)(50000 + random() % 1500000));
+		if (round % 2 == 1)
+			crash_reload(pid, feeds_dir, round);
+		else
+			usleep((useconds_t)(tu_seconds(1) * (50000 + random() % 1500000)));
 		ck_assert_int_eq(tu_stop(pid, SIGKILL, 10), 128 + SIGKILL);
 		stored = crash_check(log, round);
 		partial += stored < CRASH_FEEDS;
 		whole += stored == CRASH_FEEDS;
+		if (round % 2 == 1)
+			crash_count_reload(log, reloads);
 		free(log);
 	}
 	/* How the kills fell, for whoever reads the output of a long run. */
-	fprintf(stderr, "crash test: %d rounds, %d killed mid-ingest, %d after every feed was stored\n",
-	    rounds, partial, whole);
+	fprintf(stderr, "crash test: %d rounds, %d killed mid-ingest, %d after every feed was stored;"
+			" %d reload rounds: %d killed before the reload began, %d during it, %d"
+			" after it, %d by a daemon without reloading\n",
+	    rounds, partial, whole, rounds / 2, reloads[0], reloads[1], reloads[2], reloads[3]);
 	free(feeds_dir);
 }
 END_TEST

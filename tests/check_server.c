@@ -459,7 +459,7 @@ START_TEST(test_caching)
 	write_feeds(1);
 	free(inm);
 	inm = xasprintf("If-None-Match: %s", etag);
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 100 * tu_seconds(1); i++) {
 		request(sock_path, "GET", "/feed.atom", (const char *[]){inm, NULL}, &r);
 		if (r.status == 200)
 			break;
@@ -642,24 +642,31 @@ now_ms(void)
 /*
  * Read from `fd` into `b` until `needle` appears or `ms` pass by the clock
  * (not by turns of the loop: a big stream takes many reads); true when it did.
+ * Only what each read adds is searched, so a stream of megabytes is read as
+ * fast as it comes (also under valgrind).
  */
 static bool
 read_until(int fd, struct buf *b, const char *needle, int ms)
 {
-	for (long long deadline = now_ms() + ms; now_ms() < deadline;) {
+	long long deadline = now_ms() + (long long)ms * tu_seconds(1);
+	size_t from = 0, keep = strlen(needle);
+
+	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		char chunk[65536];
 		ssize_t n;
 
-		if (b->data != NULL && strstr(b->data, needle) != NULL)
+		if (b->data != NULL && strstr(b->data + from, needle) != NULL)
 			return true;
+		from = b->len > keep ? b->len - keep : 0;
+		if (now_ms() >= deadline)
+			return false;
 		if (poll(&p, 1, 50) <= 0)
 			continue;
 		if ((n = read(fd, chunk, sizeof chunk)) <= 0)
-			return b->data != NULL && strstr(b->data, needle) != NULL;
+			return false;
 		buf_add(b, chunk, (size_t)n);
 	}
-	return b->data != NULL && strstr(b->data, needle) != NULL;
 }
 
 static int
@@ -768,7 +775,7 @@ START_TEST(test_events_slow_client)
 	write_feed("beta", "Beta Feed", items.data);
 	ck_assert_msg(read_until(quick, &fast, "Big 19", 60000), "the fast subscriber got it all");
 	/* the one that does not read is dropped once it has not drained for a while */
-	for (int i = 0; i < 600 && status_field("subscribers") != 1; i++)
+	for (int i = 0; i < 600 * tu_seconds(1) && status_field("subscribers") != 1; i++)
 		usleep(100000);
 	ck_assert_int_eq(status_field("subscribers"), 1);
 	close(slow);
@@ -776,6 +783,75 @@ START_TEST(test_events_slow_client)
 	buf_free(&fast);
 	buf_free(&items);
 	free(big);
+}
+END_TEST
+
+/* The body of an HTTP/1.1 response in `raw` (headers first), decoded from its chunks; false if broken. */
+static bool
+dechunk(const struct buf *raw, struct buf *out)
+{
+	const char *p = strstr(raw->data, "\r\n\r\n"), *end = raw->data + raw->len;
+
+	if (p == NULL)
+		return false;
+	for (p += 4; p < end;) {
+		char *q;
+		unsigned long n = strtoul(p, &q, 16);
+
+		if (q == p || end - q < 2 || q[0] != '\r' || q[1] != '\n')
+			return false;
+		q += 2;
+		if ((size_t)(end - q) < n + 2 || q[n] != '\r' || q[n + 1] != '\n')
+			return false;
+		buf_add(out, q, n);
+		p = q + n + 2;
+	}
+	return true;
+}
+
+/* Events are whole HTTP/1.1 chunks; an HTTP/1.0 subscriber gets them unframed. */
+START_TEST(test_events_framing)
+{
+	struct buf raw, text, old;
+	int fd, fd10;
+	const char *req10 = "GET /events HTTP/1.0\r\n\r\n";
+	const char *beat = "3\r\n:\n\n\r\n"; /* a heartbeat, as a chunk */
+	const char *body;
+	size_t off;
+
+	start_daemon();
+	buf_init(&raw, 0);
+	buf_init(&text, 0);
+	buf_init(&old, 0);
+	fd = subscribe(NULL);
+	fd10 = raw_connect();
+	ck_assert_int_eq(write(fd10, req10, strlen(req10)), (ssize_t)strlen(req10));
+	ck_assert(read_until(fd, &raw, "retry: 5000\n\n\r\n", 5000));
+	ck_assert(read_until(fd10, &old, "retry: 5000\n\n", 5000));
+	write_feeds(1);
+	ck_assert_msg(read_until(fd, &raw, "Alpha news 1", 10000), "%s", raw.data);
+	/* read on to a heartbeat after the event, so the last chunk read is whole */
+	off = raw.len;
+	for (int i = 0; i < 50 && strstr(raw.data + off, beat) == NULL; i++)
+		read_until(fd, &raw, beat, 200);
+	ck_assert_msg(dechunk(&raw, &text), "not chunked as HTTP/1.1 says:\n%s", raw.data);
+	ck_assert_msg(strncmp(text.data, ": feedmux events\nretry: 5000\n\n", 30) == 0, "%s",
+	    text.data);
+	ck_assert_ptr_nonnull(strstr(text.data, "\n\nid: "));
+	ck_assert_ptr_nonnull(strstr(text.data, "\nevent: item\ndata: {"));
+	/* HTTP/1.0: no chunks; the body is the stream itself, ended by the connection */
+	ck_assert_msg(read_until(fd10, &old, "Alpha news 1", 10000), "%s", old.data);
+	ck_assert_ptr_null(strstr(old.data, "Transfer-Encoding"));
+	body = strstr(old.data, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	ck_assert_msg(strncmp(body + 4, ": feedmux events\nretry: 5000\n\n", 30) == 0, "%s", old.data);
+	ck_assert_ptr_nonnull(strstr(body, "\n\nid: "));
+	ck_assert_ptr_null(strstr(body + 4, "\r\n"));
+	close(fd);
+	close(fd10);
+	buf_free(&raw);
+	buf_free(&text);
+	buf_free(&old);
 }
 END_TEST
 
@@ -873,11 +949,11 @@ START_TEST(test_socket_activation)
 	char *act = xasprintf("%s/activated.sock", dir);
 	char *argv[] = {"/usr/bin/systemd-socket-activate", "-l", act, FEEDMUXD, "-c", conf_path,
 		NULL};
-	struct resp r;
+	struct resp r = {0};
 
 	daemon_pid = tu_spawn(argv, log_path);
 	ck_assert(tu_wait_socket(act, 30));
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 100 * tu_seconds(1); i++) {
 		request(act, "GET", "/status", NULL, &r);
 		if (r.status == 200)
 			break;
@@ -985,6 +1061,7 @@ main(void)
 	tcase_add_test(tc, test_paging);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_events_slow_client);
+	tcase_add_test(tc, test_events_framing);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_connection_cap);
 	tcase_add_test(tc, test_listen_mode_and_group);

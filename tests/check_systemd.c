@@ -95,7 +95,7 @@ spawn_notified(const char *watchdog_usec, bool wrong_pid)
 		if (freopen(log_path, "a", stderr) != NULL) {
 			char *argv[] = {FEEDMUXD, "-c", conf_path, NULL};
 
-			execv(argv[0], argv);
+			tu_exec(argv);
 		}
 		_exit(127);
 	}

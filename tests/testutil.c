@@ -119,13 +119,80 @@ tu_wait(pid_t pid, double deadline)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * argv behind FEEDMUX_TEST_WRAPPER when argv[0] is one of the programs under
+ * test (feedmuxd, feedmuxctl); otherwise a copy of argv.  One allocation:
+ * the caller frees the array and tu_wrapped_free the words.
+ */
+static char **
+tu_wrapped(char *const argv[], char **words)
+{
+	const char *wrapper = getenv("FEEDMUX_TEST_WRAPPER");
+	size_t n = 0, nw = 0;
+	char **out, *save = NULL;
+
+	*words = NULL;
+	while (argv[n] != NULL)
+		n++;
+	if (n > 0 && wrapper != NULL && *wrapper != '\0' &&
+	    (strcmp(argv[0], FEEDMUXD) == 0 || strcmp(argv[0], FEEDMUXCTL) == 0)) {
+		*words = xstrdup(wrapper);
+		for (const char *c = wrapper; *c != '\0'; c++)
+			nw += *c != ' ' && (c == wrapper || c[-1] == ' ');
+	}
+	out = xcalloc(nw + n + 1, sizeof *out);
+	nw = 0;
+	if (*words != NULL)
+		for (char *w = strtok_r(*words, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+			out[nw++] = w;
+	for (size_t i = 0; i < n; i++)
+		out[nw + i] = argv[i];
+	return out;
+}
+
+int
+tu_seconds(int s)
+{
+	const char *scale = getenv("FEEDMUX_TEST_TIME_SCALE");
+	const char *wrapper = getenv("FEEDMUX_TEST_WRAPPER");
+	long k = wrapper != NULL && *wrapper != '\0' ? 20 : 1;
+
+	if (scale != NULL && *scale != '\0')
+		k = strtol(scale, NULL, 10);
+	return s * (int)(k > 0 ? k : 1);
+}
+
+/* posix_spawn argv (behind the wrapper, if any) with the file actions `fa`. */
+static pid_t
+tu_spawn_with(char *const argv[], const posix_spawn_file_actions_t *fa)
+{
+	char *words, **wrapped = tu_wrapped(argv, &words);
+	pid_t pid;
+
+	if (posix_spawnp(&pid, wrapped[0], fa, NULL, wrapped, environ) != 0)
+		fatal("spawn %s", wrapped[0]);
+	free(wrapped);
+	free(words);
+	return pid;
+}
+
+void
+tu_exec(char *const argv[])
+{
+	char *words, **wrapped = tu_wrapped(argv, &words);
+
+	execvp(wrapped[0], wrapped);
+	free(wrapped);
+	free(words);
+}
+
 int
 tu_run(char *const argv[], int timeout_s, char **out, char **err)
 {
 	posix_spawn_file_actions_t fa;
 	int po[2], pe[2];
 	struct buf bo, be;
-	double deadline = tu_now() + timeout_s;
+	double deadline = tu_now() + tu_seconds(timeout_s);
 	pid_t pid;
 	int open_fds = 2, rc;
 
@@ -134,8 +201,7 @@ tu_run(char *const argv[], int timeout_s, char **out, char **err)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		fatal("spawn %s", argv[0]);
+	pid = tu_spawn_with(argv, &fa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(po[1]);
 	close(pe[1]);
@@ -188,8 +254,7 @@ tu_spawn(char *const argv[], const char *errfile)
 	if (errfile != NULL)
 		posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_APPEND,
 		    0644);
-	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		fatal("spawn %s", argv[0]);
+	pid = tu_spawn_with(argv, &fa);
 	posix_spawn_file_actions_destroy(&fa);
 	return pid;
 }
@@ -198,14 +263,14 @@ int
 tu_stop(pid_t pid, int sig, int timeout_s)
 {
 	kill(pid, sig);
-	return tu_wait(pid, tu_now() + timeout_s);
+	return tu_wait(pid, tu_now() + tu_seconds(timeout_s));
 }
 
 bool
 tu_wait_socket(const char *path, int timeout_s)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	double deadline = tu_now() + timeout_s;
+	double deadline = tu_now() + tu_seconds(timeout_s);
 
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
 	while (tu_now() < deadline) {
@@ -246,7 +311,7 @@ tu_http(const char *sock, bool post, const char *path, char **body, size_t *len)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)tu_seconds(20));
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);

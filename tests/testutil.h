@@ -70,6 +70,17 @@ pid_t tu_start_httpd(const char *dir, const char *log, int *port);
  */
 pid_t tu_start_server(const char *prog, const char *dir, const char *log, int *port);
 
+/*
+ * Running the suite under a tool (scripts/memcheck): FEEDMUX_TEST_WRAPPER,
+ * blank-separated words such as "valgrind --error-exitcode=99", goes in
+ * front of every feedmuxd and feedmuxctl that tu_run, tu_spawn and tu_exec
+ * start.  FEEDMUX_TEST_TIME_SCALE (default 1, or 20 with a wrapper)
+ * multiplies the waits: tu_seconds(s) is `s` seconds scaled so.
+ */
+int tu_seconds(int s);
+/* execv argv[0] (a path), behind the wrapper if one is set; returns only on failure. */
+void tu_exec(char *const argv[]);
+
 /* Validate `xml` against the RFC 4287 RELAX NG schema; on failure *why names the problem. */
 bool tu_atom_valid(const char *xml, size_t len, char *why, size_t whylen);
 
