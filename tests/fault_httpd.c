@@ -64,6 +64,7 @@ static unsigned char *bomb; /* made at startup */
 static size_t bomb_len;
 
 struct conn {
+	struct conn *prev, *next; /* every open connection, freed at exit (/hang never ends) */
 	struct bufferevent *bev;
 	struct event *drip;
 	char *body; /* what is still to drip */
@@ -76,9 +77,17 @@ struct conn {
 	bool closing;	/* free once the output is written */
 };
 
+static struct conn *conns;
+
 static void
 conn_free(struct conn *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	if (c->drip != NULL)
 		event_free(c->drip);
 	bufferevent_free(c->bev);
@@ -712,6 +721,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	(void)l, (void)sa, (void)salen, (void)arg;
 	if (c == NULL)
 		abort();
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, BIG_CHUNK, 0);
@@ -773,6 +786,8 @@ main(int argc, char *argv[])
 	event_add(term, NULL);
 	event_base_dispatch(base);
 	event_free(term);
+	while (conns != NULL)
+		conn_free(conns);
 	evconnlistener_free(l);
 	event_base_free(base);
 	free(bomb);
