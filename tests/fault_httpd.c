@@ -411,9 +411,10 @@ static bool
 gen_quadratic(struct conn *c, struct evbuffer *out)
 {
 	static char refs[1100 * 3 + 1];
-	char value[1001];
 
 	if (c->sent == 0) {
+		char value[1001];
+
 		for (size_t i = 0; i < 1100; i++)
 			memcpy(refs + 3 * i, "&e;", 3);
 		memset(value, 'q', sizeof value - 1);
