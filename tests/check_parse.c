@@ -888,7 +888,7 @@ START_TEST(test_entity_expansion_bounded)
 	for (size_t i = 0; i < r.n; i++)
 		total += strlen(r.items[i]->summary);
 	ck_assert_uint_eq(strlen(r.items[0]->summary), 600000);
-	ck_assert_uint_le(total, (size_t)1024 * 1024 + 3 * 600 * 3);
+	ck_assert_uint_le(total, (size_t)1024 * 1024 + (size_t)3 * 600 * 3);
 	ck_assert_ptr_nonnull(strstr(r.items[2]->summary, "&e;"));
 	ck_assert(r.illformed);
 	ck_assert_msg(strstr(r.error, "entities expand to more than 1048576 bytes") != NULL, "%s",

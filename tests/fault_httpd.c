@@ -416,7 +416,7 @@ gen_quadratic(struct conn *c, struct evbuffer *out)
 		char value[1001];
 
 		for (size_t i = 0; i < 1100; i++)
-			memcpy(refs + 3 * i, "&e;", 3);
+			refs[3 * i] = '&', refs[3 * i + 1] = 'e', refs[3 * i + 2] = ';';
 		memset(value, 'q', sizeof value - 1);
 		value[sizeof value - 1] = '\0';
 		evbuffer_add_printf(out, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY e \"%s\">]>\n"
@@ -449,7 +449,7 @@ gen_random(struct conn *c, struct evbuffer *out)
 }
 
 /* Small bodies: what a byte-level or header-level fault needs is in the literal. */
-#define LIT(s) s, sizeof s - 1
+#define LIT(s) (s), sizeof(s) - 1
 #define ITEM(id, title, rest) \
 	"<item><title>" title "</title><guid isPermaLink=\"false\">" id "</guid>" rest "</item>\n"
 
@@ -468,7 +468,7 @@ static const struct gen {
 	{"deep", "application/rss+xml", gen_deep, 200000, NULL, 0, 0, 0},
 	{"attr", "application/atom+xml", gen_attr, 50, NULL, 0, 0, 0},
 	{"quadratic", "application/rss+xml", gen_quadratic, 4000, NULL, 0, 0, 0},
-	{"random", "application/xml", gen_random, 1024 * 1024, NULL, 0, 0, 0},
+	{"random", "application/xml", gen_random, (size_t)1024 * 1024, NULL, 0, 0, 0},
 	{"nul", "application/rss+xml", NULL, 0, LIT(RSS_HEAD "<title>NUL\0bytes</title>\n"
 	    ITEM("nul-1", "Before\0after", "<description>a\0\0\0b</description>")
 	    "</channel></rss>\n"), 0, 0},
@@ -545,7 +545,7 @@ serve_gen(struct conn *c, const char *name, const char *query)
 		c->closing = !g->more(c, out);
 		return;
 	}
-	send_head(c, 200, head, (long long)(g->wide ? 2 * g->len + (g->wide == 'l') * 2 : g->len) +
+	send_head(c, 200, head, (long long)(g->wide ? 2 * g->len + (g->wide == 'l' ? 2 : 0) : g->len) +
 	    g->lie);
 	if (g->wide == 'l')
 		evbuffer_add(out, "\xff\xfe", 2);
@@ -787,8 +787,10 @@ main(int argc, char *argv[])
 	event_add(term, NULL);
 	event_base_dispatch(base);
 	event_free(term);
-	while (conns != NULL)
-		conn_free(conns);
+	for (struct conn *c = conns, *next; c != NULL; c = next) {
+		next = c->next;
+		conn_free(c);
+	}
 	evconnlistener_free(l);
 	event_base_free(base);
 	free(bomb);
