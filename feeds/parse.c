@@ -46,6 +46,13 @@
 #define PARSE_MAX_DEPTH	   256	       /* libxml2 stops at this depth itself */
 #define PARSE_MAX_URL	   8192	       /* longer attribute values are cut */
 #define PARSE_SLICE	   ((size_t)64 * 1024) /* input decoded at a time */
+/*
+ * What a DOCTYPE's entities may add to one document, in all: each value is
+ * short (charset.c), but a 3-byte reference to a 1 kB value, repeated, made
+ * gigabytes of items out of a 14 MB body (tests/check_hostile, quadratic).
+ * Past it, references stay as text.
+ */
+#define PARSE_MAX_EXPANSION ((size_t)1024 * 1024)
 
 enum ns {
 	NS_OTHER,
@@ -326,6 +333,7 @@ struct parser {
 	char *root_lang;
 	size_t nitems;
 	bool illformed;
+	size_t expanded; /* bytes the DOCTYPE's entities added so far (PARSE_MAX_EXPANSION) */
 	char *error;
 	unsigned long error_line;
 	char *mismatch; /* the name of a mismatched end tag libxml2 just reported */
@@ -468,13 +476,17 @@ parse_base(const struct parser *p)
 	return p->nbases > 0 ? p->bases[p->nbases - 1] : p->doc_url;
 }
 
-/* Decode the "&name;" references libxml2 left in an attribute value: declared, then HTML. */
+/*
+ * Decode the "&name;" references libxml2 left in an attribute value:
+ * declared, then HTML.  Decoding stops past `max` bytes, where the value is
+ * cut anyway (a long value of references to long entities is a bomb).
+ */
 static void
-parse_decode_refs(const struct parser *p, struct buf *out, const char *s, size_t len)
+parse_decode_refs(const struct parser *p, struct buf *out, const char *s, size_t len, size_t max)
 {
 	size_t i = 0, run = 0;
 
-	while (i < len) {
+	while (i < len && out->len + run <= max) {
 		const char *semi, *value;
 		char name[64];
 
@@ -528,7 +540,7 @@ parse_attr(const struct parser *p, const xmlChar **attrs, int nattrs, const char
 			continue;
 		buf_init(&b, 0);
 		if (memchr(v, '&', len) != NULL) {
-			parse_decode_refs(p, &b, v, len);
+			parse_decode_refs(p, &b, v, len, outlen);
 			v = b.data != NULL ? b.data : "";
 			len = b.len;
 		}
@@ -1774,9 +1786,14 @@ parse_get_entity(void *ctx, const xmlChar *name)
 	unsigned cp = value == NULL ? text_html_entity((const char *)name) : 0;
 
 	buf_reset(&p->scratch_value);
-	if (value != NULL) /* a DOCTYPE's: its value was never checked */
+	if (value != NULL && p->expanded + strlen(value) > PARSE_MAX_EXPANSION) {
+		buf_addf(&p->scratch_value, "&%s;", name);
+		parse_problem(p, parse_line(p), "entities expand to more than %zu bytes: &%s; and"
+		    " the rest kept as text", PARSE_MAX_EXPANSION, name);
+	} else if (value != NULL) { /* a DOCTYPE's: its value was never checked */
+		p->expanded += strlen(value);
 		text_append_clean(&p->scratch_value, value, strlen(value));
-	else if (cp != 0) {
+	} else if (cp != 0) {
 		charset_put_utf8(&p->scratch_value, cp);
 		parse_problem(p, parse_line(p), "undeclared entity &%s; (read as HTML)", name);
 	} else {
@@ -1820,6 +1837,10 @@ parse_on_error(void *ctx, xmlErrorPtr err)
 		p->mismatch = xstrdup(err->str2); /* the end tag, for parse_on_end */
 	}
 	snprintf(msg, sizeof msg, "%s", err->message != NULL ? err->message : "parse error");
+	/* libxml2's own words for its cap on one piece of markup (a 50 MB attribute) say too little */
+	if (err->code == XML_ERR_INTERNAL_ERROR && strstr(msg, "Huge input lookup") != NULL)
+		snprintf(msg, sizeof msg, "markup over %d bytes in one piece (a tag, an attribute,"
+		    " a comment): not read further", XML_MAX_LOOKUP_LIMIT);
 	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		msg[--len] = '\0';

@@ -860,6 +860,80 @@ START_TEST(test_external_entity_refused)
 }
 END_TEST
 
+/*
+ * A DOCTYPE's entities add at most 1 MB to a document: past it, references
+ * stay as text (the quadratic blowup made gigabytes of items of a 14 MB
+ * body, tests/check_hostile).  In attributes, decoding stops at the cut.
+ */
+START_TEST(test_entity_expansion_bounded)
+{
+	struct buf doc;
+	struct parsed r;
+	size_t total = 0;
+
+	buf_init(&doc, 0);
+	buf_adds(&doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY e \"");
+	for (int i = 0; i < 1000; i++)
+		buf_addc(&doc, 'q');
+	buf_adds(&doc, "\">]>\n<rss version=\"2.0\"><channel><title>Quadratic</title>\n");
+	for (int item = 0; item < 3; item++) {
+		buf_addf(&doc, "<item><guid>q%d</guid><description>", item);
+		for (int i = 0; i < 600; i++)
+			buf_adds(&doc, "&e;");
+		buf_adds(&doc, "</description></item>\n");
+	}
+	buf_adds(&doc, "</channel></rss>\n");
+	parse_bytes(doc.data, doc.len, NULL, NULL, 0, &r);
+	ck_assert_uint_eq(r.n, 3);
+	for (size_t i = 0; i < r.n; i++)
+		total += strlen(r.items[i]->summary);
+	ck_assert_uint_eq(strlen(r.items[0]->summary), 600000);
+	ck_assert_uint_le(total, (size_t)1024 * 1024 + (size_t)3 * 600 * 3);
+	ck_assert_ptr_nonnull(strstr(r.items[2]->summary, "&e;"));
+	ck_assert(r.illformed);
+	ck_assert_msg(strstr(r.error, "entities expand to more than 1048576 bytes") != NULL, "%s",
+	    r.error);
+	parsed_free(&r);
+
+	/* an attribute of 200,000 references to it: cut, not expanded to 200 MB first */
+	buf_reset(&doc);
+	buf_adds(&doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE feed [<!ENTITY e \"");
+	for (int i = 0; i < 1000; i++)
+		buf_addc(&doc, 'q');
+	buf_adds(&doc, "\">]>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>a</id>"
+		       "<link href=\"http://x.example/");
+	for (int i = 0; i < 200000; i++)
+		buf_adds(&doc, "&e;");
+	buf_adds(&doc, "\"/></entry></feed>\n");
+	parse_bytes(doc.data, doc.len, NULL, NULL, 0, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_uint_eq(r.items[0]->nlinks, 1);
+	ck_assert_uint_lt(strlen(r.items[0]->links[0].href), 8192);
+	parsed_free(&r);
+	buf_free(&doc);
+}
+END_TEST
+
+/* An attribute past libxml2's 10 MB cap on one piece of markup: stopped, and said so plainly. */
+START_TEST(test_huge_markup_named)
+{
+	struct buf doc;
+	struct parsed r;
+
+	buf_init(&doc, 0);
+	buf_adds(&doc, "<?xml version=\"1.0\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+		       "<entry><id>a</id><link href=\"http://x.example/");
+	for (int i = 0; i < 11 * 1024 * 1024; i++)
+		buf_addc(&doc, 'a');
+	buf_adds(&doc, "\"/></entry></feed>\n");
+	parse_bytes(doc.data, doc.len, NULL, NULL, 65536, &r);
+	ck_assert_msg(r.error != NULL && strstr(r.error, "markup over 10000000 bytes in one piece") !=
+	    NULL, "%s", S(r.error));
+	parsed_free(&r);
+	buf_free(&doc);
+}
+END_TEST
+
 START_TEST(test_dates)
 {
 	ck_assert_int_eq(date_parse("2025-03-03T10:00:00Z"), 1740996000);
@@ -956,6 +1030,8 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_not_a_feed);
 	tcase_add_test(tc, test_chunking);
 	tcase_add_test(tc, test_external_entity_refused);
+	tcase_add_test(tc, test_entity_expansion_bounded);
+	tcase_add_test(tc, test_huge_markup_named);
 	tcase_add_test(tc, test_dates);
 	tcase_add_test(tc, test_urls);
 	tcase_add_test(tc, test_text_clean);

@@ -85,7 +85,7 @@ tu_data(const char *rel)
 	return path;
 }
 
-static double
+double
 tu_now(void)
 {
 	struct timespec ts;
@@ -473,4 +473,16 @@ tu_start_server(const char *prog, const char *dir, const char *log, int *port)
 	fclose(f);
 	*port = (int)strtol(line, NULL, 10);
 	return pid;
+}
+
+int
+tu_count_in_file(const char *path, const char *needle)
+{
+	char *text = tu_read_file(path, NULL);
+	int n = 0;
+
+	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
 }

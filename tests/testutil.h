@@ -84,4 +84,10 @@ void tu_exec(char *const argv[]);
 /* Validate `xml` against the RFC 4287 RELAX NG schema; on failure *why names the problem. */
 bool tu_atom_valid(const char *xml, size_t len, char *why, size_t whylen);
 
+/* Seconds on the monotonic clock. */
+double tu_now(void);
+
+/* How many times `needle` occurs in the file at `path` (0 when unreadable): requests in a server's log. */
+int tu_count_in_file(const char *path, const char *needle);
+
 #endif
