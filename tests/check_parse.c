@@ -880,6 +880,10 @@ START_TEST(test_dates)
 	ck_assert_int_eq(date_parse("2025-13-01"), -1);
 	ck_assert_int_eq(date_parse("2025-03-03T25:00:00Z"), -1);
 	ck_assert_int_eq(date_parse("2025-03-03T10:00:00+99:00"), -1);
+	/* a long number is no field (fuzz_date: it overflowed an int on the way) */
+	ck_assert_int_eq(date_parse("Thurs, 20030101001 1p:0s"), -1);
+	ck_assert_int_eq(date_parse("03 Mar 99999999999999 10:00 GMT"), -1);
+	ck_assert_int_eq(date_parse("03 Mar 02025 10:00 GMT"), -1);
 }
 END_TEST
 
@@ -897,6 +901,14 @@ START_TEST(test_urls)
 	ck_assert_str_eq(u, "https://c.example/a%20b");
 	free(u);
 	ck_assert_ptr_null(url_resolve(NULL, "relative/only"));
+	/* curl decodes the base's host: what it decodes to is encoded again, or refused (fuzz_urlnorm) */
+	u = url_resolve("https://h.e%7C/d/", "f");
+	ck_assert_str_eq(u, "https://h.e%7C/d/f");
+	free(u);
+	ck_assert_ptr_null(url_resolve("https://%dd/d/", "f"));
+	ck_assert(url_is_tidy("https://h.example/a%20b?q=%C3%A9"));
+	ck_assert(!url_is_tidy("https://h.example/a b"));
+	ck_assert(!url_is_tidy("https://\xdd/"));
 }
 END_TEST
 

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Run one libFuzzer target.
+#
+#   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]   (default 60 s)
+#
+# TARGET is parse, date, urlnorm, config or request (fuzz/CMakeLists.txt says
+# what each covers).  Builds build-fuzz/ (or $FUZZ_BUILD: a long run beside
+# CI's short one) with clang (ASan + UBSan + libFuzzer), then runs
+# fuzz_TARGET on a working corpus in that directory's corpus-TARGET/, seeded
+# from fuzz/corpus/TARGET/ and, where they fit, the tests' fixtures and the
+# conformance corpora in ../shared/corpus (read, never copied into the
+# repository), with fuzz/TARGET.dict when there is one.  New inputs land in
+# the working corpus; a finding makes the script fail and names the file
+# that reproduces it (under findings/, replay it with: build-fuzz/fuzz/fuzz_TARGET FILE).
+set -eu
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]" >&2; exit 2; }
+t=$1
+secs=${2:-60}
+shift
+[ $# -gt 0 ] && shift
+jobs=$(nproc 2>/dev/null || echo 2)
+b=${FUZZ_BUILD:-build-fuzz}
+
+seeds="fuzz/corpus/$t"
+case $t in
+parse)
+	max_len=65536
+	seeds="$seeds tests/data/parse tests/data/feeds"
+	for d in ../shared/corpus/feedparser ../shared/corpus/gofeed/testdata ../shared/corpus/rome; do
+		[ -d "$d" ] && seeds="$seeds $d"
+	done ;;
+date) max_len=256 ;;
+urlnorm) max_len=4096 ;;
+config)
+	max_len=8192
+	seeds="$seeds tests/data/conf" ;;
+request) max_len=8192 ;;
+*) echo "fuzz/run.sh: no target '$t' (parse, date, urlnorm, config, request)" >&2; exit 2 ;;
+esac
+dict=
+[ -f "fuzz/$t.dict" ] && dict="-dict=fuzz/$t.dict"
+
+CC=clang cmake -S . -B "$b" --log-level=WARNING -DFEEDMUX_FUZZ=ON \
+	-DFEEDMUX_TESTS=OFF -DFEEDMUX_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$b" -j "$jobs" --target "fuzz_$t" -- --no-print-directory -s
+
+work=$b/corpus-$t
+mkdir -p "$work" "$b/findings"
+# -fork is not used: a finding must stop the run at once and be named.
+# shellcheck disable=SC2086 # the seed folders and the dictionary are words on purpose
+"$b/fuzz/fuzz_$t" -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
+	-rss_limit_mb=1024 $dict -artifact_prefix="$b/findings/$t-" \
+	-print_final_stats=1 "$@" "$work" $seeds && exit 0
+rc=$?
+echo "fuzz/run.sh: fuzz_$t found a problem (exit $rc); reproducer:" >&2
+ls -t "$b/findings/$t-"* 2>/dev/null | head -1 >&2
+exit "$rc"
