@@ -2,6 +2,8 @@
 # Run one libFuzzer target.
 #
 #   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]   (default 60 s)
+#   fuzz/run.sh --build      build every target and stop (then run several
+#                            at once with FUZZ_PREBUILT=1, as scripts/test does)
 #
 # TARGET is parse, date, urlnorm, config or request (fuzz/CMakeLists.txt says
 # what each covers).  Builds build-fuzz/ (or $FUZZ_BUILD: a long run beside
@@ -21,6 +23,17 @@ shift
 [ $# -gt 0 ] && shift
 jobs=$(nproc 2>/dev/null || echo 2)
 b=${FUZZ_BUILD:-build-fuzz}
+
+# Configure $b and build the targets named (cmake target names).
+build() {
+	CC=clang cmake -S . -B "$b" --log-level=WARNING -DFEEDMUX_FUZZ=ON \
+		-DFEEDMUX_TESTS=OFF -DFEEDMUX_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$b" -j "$jobs" --target "$@" -- --no-print-directory -s
+}
+if [ "$t" = --build ]; then
+	build fuzz_parse fuzz_date fuzz_urlnorm fuzz_config fuzz_request
+	exit 0
+fi
 
 seeds="fuzz/corpus/$t"
 extra=
@@ -48,9 +61,7 @@ esac
 dict=
 [ -f "fuzz/$t.dict" ] && dict="-dict=fuzz/$t.dict"
 
-CC=clang cmake -S . -B "$b" --log-level=WARNING -DFEEDMUX_FUZZ=ON \
-	-DFEEDMUX_TESTS=OFF -DFEEDMUX_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$b" -j "$jobs" --target "fuzz_$t" -- --no-print-directory -s
+[ -n "${FUZZ_PREBUILT:-}" ] || build "fuzz_$t"
 
 work=$b/corpus-$t
 mkdir -p "$work" "$b/findings"
