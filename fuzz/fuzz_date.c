@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s, *alt, out[40];
+	char *s, *alt;
 	time_t t, u;
 
 	if (size > 256)
@@ -63,6 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* What we read, we write; what we write, we read back the same. */
 	if (t > 0) {
+		char out[40];
+
 		format_rfc3339(t, out);
 		if ((u = date_parse(out)) != t)
 			fuzz_fail("RFC 3339 round trip", s, out, (long long)t, (long long)u);
