@@ -314,6 +314,31 @@ START_TEST(test_chunking)
 }
 END_TEST
 
+/*
+ * libxml2 says where it noticed "Extra content at the end of the document"
+ * by where the chunk it was reading ended (fuzz_parse): the problem reported
+ * must not depend on how the bytes arrived.
+ */
+START_TEST(test_chunking_extra_content)
+{
+	const char *ct = "application/xml; charset=shift_jis";
+	struct parsed whole, pairs, bytes;
+	char *a, *b, *c;
+
+	parse_fixture_ct("parse/extra-content-chunked.xml", "https://example.com/", ct, 0, &whole);
+	parse_fixture_ct("parse/extra-content-chunked.xml", "https://example.com/", ct, 2, &pairs);
+	parse_fixture_ct("parse/extra-content-chunked.xml", "https://example.com/", ct, 1, &bytes);
+	a = parsed_dump(&whole);
+	b = parsed_dump(&pairs);
+	c = parsed_dump(&bytes);
+	ck_assert(whole.illformed);
+	ck_assert_msg(strcmp(a, b) == 0, "whole\n%s\n2-byte chunks\n%s", a, b);
+	ck_assert_msg(strcmp(a, c) == 0, "whole\n%s\n1-byte chunks\n%s", a, c);
+	free(a), free(b), free(c);
+	parsed_free(&whole), parsed_free(&pairs), parsed_free(&bytes);
+}
+END_TEST
+
 /* ---- dialects ---- */
 
 START_TEST(test_rss091_netscape)
@@ -969,6 +994,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_chunking);
 	tcase_add_test(tc, test_external_entity_refused);
 	tcase_add_test(tc, test_dates);
+	tcase_add_test(tc, test_chunking_extra_content);
 	tcase_add_test(tc, test_urls);
 	tcase_add_test(tc, test_text_clean);
 	tcase_add_test(tc, test_rss091_netscape);
