@@ -65,12 +65,18 @@ dict=
 
 work=$b/corpus-$t
 mkdir -p "$work" "$b/findings"
+start=$b/findings/.started-$t
+touch "$start"
 # -fork is not used: a finding must stop the run at once and be named.
 # shellcheck disable=SC2086 # the seed folders and the dictionary are words on purpose
 "$b/fuzz/fuzz_$t" -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
 	-rss_limit_mb=1024 $dict -artifact_prefix="$b/findings/$t-" \
 	-print_final_stats=1 $extra "$@" "$work" $seeds && exit 0
 rc=$?
-echo "fuzz/run.sh: fuzz_$t found a problem (exit $rc); reproducer:" >&2
-ls -t "$b/findings/$t-"* 2>/dev/null | head -1 >&2
+repro=$(find "$b/findings" -name "$t-*" -newer "$start" 2>/dev/null | head -1)
+if [ -n "$repro" ]; then
+	echo "fuzz/run.sh: fuzz_$t found a problem (exit $rc); reproducer: $repro" >&2
+else
+	echo "fuzz/run.sh: fuzz_$t stopped with exit $rc (no reproducer written: killed?)" >&2
+fi
 exit "$rc"
