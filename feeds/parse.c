@@ -1095,14 +1095,23 @@ parse_attr_element(struct parser *p, const struct rule *r, const xmlChar **attrs
 
 /*
  * Append at most what the cap allows, so an oversized field is cut rather
- * than lost: at a character boundary (the text is UTF-8 by now).
+ * than lost: at a character boundary (the text is UTF-8 by now).  Once cut,
+ * the field is full: a shorter character arriving in a later callback must
+ * not fill the bytes left over, or the text would depend on how the bytes
+ * were chunked (fuzz_parse).
  */
 static void
 parse_text_add(struct parser *p, const char *s, size_t len)
 {
 	size_t room = p->text.cap - p->text.len;
 
-	buf_add(&p->text, s, len < room ? len : text_utf8_cut(s, room));
+	if (len < room) {
+		buf_add(&p->text, s, len);
+		return;
+	}
+	buf_add(&p->text, s, text_utf8_cut(s, room));
+	if (p->text.len > 0)
+		p->text.cap = p->text.len; /* until the next field resets it */
 }
 
 static void
