@@ -11,8 +11,12 @@
  *
  * Subscribers that are up to date share one rendered chunk per batch of
  * changes (10,000 of them cost one query and one rendering).  One whose
- * connection has more than SRV_SSE_MAX_QUEUE bytes unsent is too slow: it
- * is dropped, never waited for, and may reconnect with its Last-Event-ID.
+ * connection has more than SRV_SSE_MAX_QUEUE bytes unsent is sent nothing
+ * more: it falls behind and catches up on its own from the store as it
+ * reads.  One that stays over that for SRV_SSE_STALL seconds is too slow:
+ * it is dropped, never waited for, and may reconnect with its
+ * Last-Event-ID.  (A single big batch can put any reader over the mark for
+ * a moment; only one that does not drain it is slow.)
  * A comment line every heartbeat keeps idle connections through proxies.
  */
 #include <errno.h>
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
@@ -36,7 +41,8 @@
 
 #define SRV_SSE_BATCH	    200			/* changes read per query */
 #define SRV_SSE_MAX_BATCHES 20			/* per subscriber per turn of the loop */
-#define SRV_SSE_MAX_QUEUE   ((size_t)256 * 1024) /* unsent bytes before a client counts as slow */
+#define SRV_SSE_MAX_QUEUE   ((size_t)256 * 1024) /* unsent bytes before a client is sent no more */
+#define SRV_SSE_STALL	    5			/* seconds over that before it is dropped */
 #define SRV_SSE_HEARTBEAT   15			/* seconds, unless the config says */
 #define SRV_SSE_TIMEOUT	    (24 * 3600)		/* an idle subscriber is not a stuck request */
 #define SRV_SSE_HELLO	    ": feedmux events\nretry: 5000\n\n"
@@ -45,7 +51,8 @@ struct srv_sub {
 	struct srv *srv;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
-	int64_t seq; /* the last change it was sent */
+	int64_t seq;	  /* the last change it was sent */
+	time_t over_since; /* when its unsent bytes went over SRV_SSE_MAX_QUEUE; 0: under */
 	struct srv_sub *prev, *next;
 };
 
@@ -101,21 +108,39 @@ srv_sub_drop(struct srv_sub *sub)
 }
 
 /*
- * Send `body` by reference.  False when the subscriber has too much unsent:
- * then it is dropped if `may_drop`, else (catching up, in its own time)
- * left to read what it has first.  Never drop from inside a request
- * callback: evhttp still holds the connection there.
+ * Is the subscriber over SRV_SSE_MAX_QUEUE unsent bytes?  Notes since when;
+ * drops it (it is then freed) if `may_drop` and it has not drained for
+ * SRV_SSE_STALL seconds.  Never drop from inside a request callback:
+ * evhttp still holds the connection there.
+ */
+static bool
+srv_sub_over(struct srv_sub *sub, bool may_drop)
+{
+	time_t now;
+
+	if (srv_sub_queued(sub) <= SRV_SSE_MAX_QUEUE) {
+		sub->over_since = 0;
+		return false;
+	}
+	now = time(NULL);
+	if (sub->over_since == 0)
+		sub->over_since = now;
+	else if (may_drop && now - sub->over_since >= SRV_SSE_STALL)
+		srv_sub_drop(sub);
+	return true;
+}
+
+/*
+ * Send `body` by reference.  False when the subscriber has too much unsent
+ * (it is left to read what it has first, or dropped: srv_sub_over).
  */
 static bool
 srv_sub_send(struct srv_sub *sub, struct srv_body *body, bool may_drop)
 {
 	struct evbuffer *evb;
 
-	if (srv_sub_queued(sub) > SRV_SSE_MAX_QUEUE) {
-		if (may_drop)
-			srv_sub_drop(sub);
+	if (srv_sub_over(sub, may_drop))
 		return false;
-	}
 	if ((evb = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new failed");
 	body->refs++;
@@ -155,10 +180,11 @@ srv_render_changes(struct srv *srv, int64_t after, int64_t *last)
 
 /*
  * Bring one subscriber up to date on its own (a reconnect, or one that
- * lagged), as fast as it reads: the rest at the next turn.
+ * lagged), as fast as it reads: the rest at the next turn.  `may_drop`:
+ * as for srv_sub_send.
  */
 static void
-srv_sub_catch_up(struct srv_sub *sub)
+srv_sub_catch_up(struct srv_sub *sub, bool may_drop)
 {
 	int64_t last = store_last_seq(sub->srv->store);
 
@@ -169,7 +195,7 @@ srv_sub_catch_up(struct srv_sub *sub)
 
 		if (body == NULL)
 			break;
-		ok = srv_sub_send(sub, body, false);
+		ok = srv_sub_send(sub, body, may_drop);
 		srv_body_unref(body);
 		if (!ok)
 			return;
@@ -202,7 +228,7 @@ srv_push(struct srv *srv)
 	for (struct srv_sub *sub = srv->subs, *next; sub != NULL; sub = next) {
 		next = sub->next;
 		if (sub->seq != srv->pushed_seq)
-			srv_sub_catch_up(sub);
+			srv_sub_catch_up(sub, true);
 	}
 }
 
@@ -223,6 +249,11 @@ srv_on_watch(evutil_socket_t fd, short what, void *arg)
 	struct srv *srv = arg;
 
 	(void)fd, (void)what;
+	/* those that stopped reading, even with nothing new to send them */
+	for (struct srv_sub *sub = srv->subs, *next; sub != NULL; sub = next) {
+		next = sub->next;
+		srv_sub_over(sub, true);
+	}
 	srv_store_changed(srv); /* news a nudge missed, and subscribers still catching up */
 }
 
@@ -337,6 +368,6 @@ srv_route_events(struct srv *srv, struct evhttp_request *req)
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
 	hello = srv_body_new(SRV_SSE_HELLO, strlen(SRV_SSE_HELLO));
 	if (srv_sub_send(sub, hello, false))
-		srv_sub_catch_up(sub);
+		srv_sub_catch_up(sub, false);
 	srv_body_unref(hello);
 }
