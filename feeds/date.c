@@ -274,6 +274,8 @@ date_number(const char *w, size_t len, struct rfc822 *r)
 {
 	int v = 0;
 
+	if (len > 4)
+		return false; /* no field has more digits (and more would overflow v) */
 	for (size_t i = 0; i < len; i++)
 		v = v * 10 + (w[i] - '0');
 	if (len == 4 && r->year == 0)

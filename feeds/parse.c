@@ -337,6 +337,7 @@ struct parser {
 	char *error;
 	unsigned long error_line;
 	char *mismatch; /* the name of a mismatched end tag libxml2 just reported */
+	unsigned long tag_line; /* where the last start or end tag was read; 0 before any */
 
 	int depth; /* of the innermost open element; the root is 1 */
 	struct frame stack[PARSE_MAX_DEPTH + 1];
@@ -1106,14 +1107,23 @@ parse_attr_element(struct parser *p, const struct rule *r, const xmlChar **attrs
 
 /*
  * Append at most what the cap allows, so an oversized field is cut rather
- * than lost: at a character boundary (the text is UTF-8 by now).
+ * than lost: at a character boundary (the text is UTF-8 by now).  Once cut,
+ * the field is full: a shorter character arriving in a later callback must
+ * not fill the bytes left over, or the text would depend on how the bytes
+ * were chunked (fuzz_parse).
  */
 static void
 parse_text_add(struct parser *p, const char *s, size_t len)
 {
 	size_t room = p->text.cap - p->text.len;
 
-	buf_add(&p->text, s, len < room ? len : text_utf8_cut(s, room));
+	if (len < room) {
+		buf_add(&p->text, s, len);
+		return;
+	}
+	buf_add(&p->text, s, text_utf8_cut(s, room));
+	if (p->text.len > 0)
+		p->text.cap = p->text.len; /* until the next field resets it */
 }
 
 static void
@@ -1349,6 +1359,7 @@ parse_on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const
 	enum kind parent;
 
 	(void)ndefaulted;
+	p->tag_line = parse_line(p);
 	parse_keep_references(p);
 	if (++p->depth > PARSE_MAX_DEPTH)
 		return;
@@ -1748,6 +1759,7 @@ parse_on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const x
 		p->depth--;
 		return;
 	}
+	p->tag_line = parse_line(p);
 	parse_end_frame(p, p->depth, (const char *)localname);
 	if (p->mismatch != NULL)
 		parse_end_mismatched(p);
@@ -1844,6 +1856,16 @@ parse_on_error(void *ctx, xmlErrorPtr err)
 	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		msg[--len] = '\0';
+	/*
+	 * "Extra content at the end of the document" (after the root element,
+	 * or where libxml2 gave up inside it): libxml2 says where it noticed,
+	 * which depends on how the bytes arrived (fuzz_parse found line 9 read
+	 * whole, line 10 in 2-byte chunks).  The last tag read before it does not.
+	 */
+	if (err->code == XML_ERR_DOCUMENT_END) {
+		parse_problem(p, p->tag_line, "%s", msg);
+		return;
+	}
 	parse_problem(p, err->line > 0 ? (unsigned long)err->line + charset_line_offset(p->cs) : 0,
 	    "%s", msg);
 }

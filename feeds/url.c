@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "feeds/text.h"
 #include "feeds/url.h"
 #include "util/util.h"
 
@@ -71,8 +72,17 @@ url_curl(const char *base, const char *ref)
 		fatalx("curl_url: out of memory");
 	if ((base == NULL || curl_url_set(u, CURLUPART_URL, base, URL_FLAGS) == CURLUE_OK) &&
 	    curl_url_set(u, CURLUPART_URL, ref, URL_FLAGS) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
-		out = xstrdup(got);
+	    curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK) {
+		/*
+		 * curl decodes the host's percent escapes ("https://%7C%dd/"):
+		 * encode again what must not appear raw, refuse what is not UTF-8.
+		 */
+		out = url_encode_untidy(got, strlen(got));
+		if (!text_is_clean(out, strlen(out))) {
+			free(out);
+			out = NULL;
+		}
+	}
 	curl_free(got);
 	curl_url_cleanup(u);
 	return out;
@@ -107,4 +117,13 @@ url_resolve(const char *base, const char *ref)
 		out = url_curl(base, clean);
 	free(clean);
 	return out;
+}
+
+bool
+url_is_tidy(const char *url)
+{
+	for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7F)
+			return false;
+	return text_is_clean(url, strlen(url));
 }

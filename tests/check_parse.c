@@ -314,6 +314,58 @@ START_TEST(test_chunking)
 }
 END_TEST
 
+/*
+ * libxml2 says where it noticed "Extra content at the end of the document"
+ * by where the chunk it was reading ended (fuzz_parse): the problem reported
+ * must not depend on how the bytes arrived.
+ */
+START_TEST(test_chunking_extra_content)
+{
+	const char *ct = "application/xml; charset=shift_jis";
+	struct parsed whole, pairs, bytes;
+	char *a, *b, *c;
+
+	parse_fixture_ct("parse/extra-content-chunked.xml", "https://example.com/", ct, 0, &whole);
+	parse_fixture_ct("parse/extra-content-chunked.xml", "https://example.com/", ct, 2, &pairs);
+	parse_fixture_ct("parse/extra-content-chunked.xml", "https://example.com/", ct, 1, &bytes);
+	a = parsed_dump(&whole);
+	b = parsed_dump(&pairs);
+	c = parsed_dump(&bytes);
+	ck_assert(whole.illformed);
+	ck_assert_msg(strcmp(a, b) == 0, "whole\n%s\n2-byte chunks\n%s", a, b);
+	ck_assert_msg(strcmp(a, c) == 0, "whole\n%s\n1-byte chunks\n%s", a, c);
+	free(a), free(b), free(c);
+	parsed_free(&whole), parsed_free(&pairs), parsed_free(&bytes);
+}
+END_TEST
+
+/*
+ * A field cut at its cap stays cut: a one-byte character arriving in a
+ * later callback must not fill the byte a two-byte one left (fuzz_parse:
+ * the title depended on where libxml2's callbacks fell, so on the chunking).
+ */
+START_TEST(test_cut_field_stays_cut)
+{
+	struct buf doc;
+	struct parsed whole, bytes;
+
+	buf_init(&doc, 0);
+	buf_adds(&doc, "<rss version=\"2.0\"><channel><item><title>");
+	for (size_t i = 0; i < PARSE_MAX_TEXT - 1; i++)
+		buf_addc(&doc, 'a');
+	/* the reference comes in a callback of its own, the "e" in the next */
+	buf_adds(&doc, "&#xE9;e</title></item></channel></rss>");
+	parse_bytes(doc.data, doc.len, NULL, NULL, 0, &whole);
+	parse_bytes(doc.data, doc.len, NULL, NULL, 1, &bytes);
+	ck_assert_uint_eq(whole.n, 1);
+	ck_assert_uint_eq(bytes.n, 1);
+	ck_assert_uint_eq(strlen(whole.items[0]->title), PARSE_MAX_TEXT - 1);
+	ck_assert_str_eq(whole.items[0]->title, bytes.items[0]->title);
+	parsed_free(&whole), parsed_free(&bytes);
+	buf_free(&doc);
+}
+END_TEST
+
 /* ---- dialects ---- */
 
 START_TEST(test_rss091_netscape)
@@ -954,6 +1006,10 @@ START_TEST(test_dates)
 	ck_assert_int_eq(date_parse("2025-13-01"), -1);
 	ck_assert_int_eq(date_parse("2025-03-03T25:00:00Z"), -1);
 	ck_assert_int_eq(date_parse("2025-03-03T10:00:00+99:00"), -1);
+	/* a long number is no field (fuzz_date: it overflowed an int on the way) */
+	ck_assert_int_eq(date_parse("Thurs, 20030101001 1p:0s"), -1);
+	ck_assert_int_eq(date_parse("03 Mar 99999999999999 10:00 GMT"), -1);
+	ck_assert_int_eq(date_parse("03 Mar 02025 10:00 GMT"), -1);
 }
 END_TEST
 
@@ -971,6 +1027,14 @@ START_TEST(test_urls)
 	ck_assert_str_eq(u, "https://c.example/a%20b");
 	free(u);
 	ck_assert_ptr_null(url_resolve(NULL, "relative/only"));
+	/* curl decodes the base's host: what it decodes to is encoded again, or refused (fuzz_urlnorm) */
+	u = url_resolve("https://h.e%7C/d/", "f");
+	ck_assert_str_eq(u, "https://h.e%7C/d/f");
+	free(u);
+	ck_assert_ptr_null(url_resolve("https://%dd/d/", "f"));
+	ck_assert(url_is_tidy("https://h.example/a%20b?q=%C3%A9"));
+	ck_assert(!url_is_tidy("https://h.example/a b"));
+	ck_assert(!url_is_tidy("https://\xdd/"));
 }
 END_TEST
 
@@ -1033,6 +1097,8 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_entity_expansion_bounded);
 	tcase_add_test(tc, test_huge_markup_named);
 	tcase_add_test(tc, test_dates);
+	tcase_add_test(tc, test_chunking_extra_content);
+	tcase_add_test(tc, test_cut_field_stays_cut);
 	tcase_add_test(tc, test_urls);
 	tcase_add_test(tc, test_text_clean);
 	tcase_add_test(tc, test_rss091_netscape);

@@ -18,6 +18,8 @@ static const struct {
 	{"https://example.com/x?UTM_Campaign=y&id=7", "https://example.com/x?id=7"},
 	{"https://example.com", "https://example.com/"},
 	{"https://example.com./x", "https://example.com/x"},
+	{"https://example.com../x", "https://example.com/x"}, /* a second pass must change nothing */
+	{"http://1./x", "http://0.0.0.1/x"}, /* read as curl reads it when it comes back (fuzz_urlnorm) */
 	{"https://example.com/a b", "https://example.com/a%20b"},
 	{"https://example.com/x?", "https://example.com/x"},
 	{"https://example.com/x?&&a=1&&", "https://example.com/x?a=1"},
@@ -36,7 +38,9 @@ END_TEST
 START_TEST(test_no_key)
 {
 	static const char *const none[] = {NULL, "", "not a url", "/relative/path",
-		"mailto:a@example.com", "ftp://example.com/x", "javascript:alert(1)"};
+		"mailto:a@example.com", "ftp://example.com/x", "javascript:alert(1)",
+		"http:/..?", "http://./", "https://.../x", /* a host of dots is none (fuzz_urlnorm) */
+		"https://%dd/x", "https://a%0ab/x", "https://a%20b/"}; /* nor one that decodes to junk */
 
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
 		char *got = urlnorm_story_key(none[i]);
