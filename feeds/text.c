@@ -188,8 +188,8 @@ text_ref(const char *s, size_t len, unsigned *cp)
 			return 0;
 		if (v >= 0x80 && v <= 0x9F)
 			v = charset_cp1252((unsigned char)v);
-		/* the decoded text must stay something XML can carry (fuzz_parse) */
-		if (!charset_xml_char_ok(v))
+		/* the decoded text must stay clean: what XML carries, and no DEL (fuzz_parse) */
+		if (!charset_xml_char_ok(v) || v == 0x7F)
 			v = 0xFFFD;
 		*cp = (unsigned)v;
 		return (size_t)ref;
