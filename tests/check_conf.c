@@ -227,8 +227,7 @@ main(void)
 {
 	Suite *s = suite_create("conf");
 	TCase *tc = tcase_create("conf");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	if (glob(tu_data("conf/bad-*.conf"), 0, NULL, &bad_files) != 0) {
 		fprintf(stderr, "no bad-*.conf fixtures\n");
@@ -243,10 +242,7 @@ main(void)
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_durations);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = tu_run_suite(s);
 	globfree(&bad_files);
-	return failed == 0 ? 0 : 1;
+	return rc;
 }

@@ -325,25 +325,12 @@ START_TEST(test_permission_denied)
 }
 END_TEST
 
-/* Lines of `path` that hold `needle`. */
-static int
-count_lines(const char *path, const char *needle)
-{
-	char *text = tu_read_file(path, NULL);
-	int n = 0;
-
-	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	free(text);
-	return n;
-}
-
 /* Wait until `path` holds `needle` on `n` lines. */
 static bool
 wait_lines(const char *path, const char *needle, int n)
 {
 	for (int waited = 0; waited < 300; waited++) {
-		if (count_lines(path, needle) >= n)
+		if (tu_count_in_file(path, needle) >= n)
 			return true;
 		usleep(100000);
 	}
@@ -411,7 +398,7 @@ START_TEST(test_refresh)
 	free(text);
 	ck_assert(wait_lines(requests, "GET /no-such-feed.xml", 3));
 	/* and only the feed named */
-	ck_assert_int_eq(count_lines(requests, "GET /rss2-basic.xml"), 3);
+	ck_assert_int_eq(tu_count_in_file(requests, "GET /rss2-basic.xml"), 3);
 	ck_assert_int_eq(tu_stop(pid, SIGTERM, 30), 0);
 	free(requests), free(log), free(tcp);
 }
@@ -437,8 +424,6 @@ main(void)
 {
 	Suite *s = suite_create("ctl");
 	TCase *tc = tcase_create("ctl");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -454,9 +439,5 @@ main(void)
 	tcase_add_test(tc, test_refresh);
 	tcase_add_test(tc, test_usage);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(s);
 }

@@ -221,8 +221,6 @@ main(void)
 	Suite *s = suite_create("metrics");
 	TCase *unit = tcase_create("format");
 	TCase *daemon = tcase_create("daemon");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(unit, test_format);
 	tcase_add_test(unit, test_values);
@@ -230,9 +228,5 @@ main(void)
 	tcase_set_timeout(daemon, 120);
 	tcase_add_test(daemon, test_daemon);
 	suite_add_tcase(s, daemon);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run_suite(s);
 }

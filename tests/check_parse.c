@@ -1070,8 +1070,6 @@ main(int argc, char **argv)
 
 	/* the whole corpus in 1-byte chunks takes seconds; under ASan on a busy machine, more */
 	tcase_set_timeout(tc, 120);
-	SRunner *sr;
-	int failed;
 
 	parse_init();
 	if (argc >= 3 && strcmp(argv[1], "--dump") == 0) {
@@ -1122,9 +1120,5 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_chunking_fixtures);
 	tcase_add_test(tc, test_chunking_corpus);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(s);
 }

@@ -133,8 +133,6 @@ main(void)
 {
 	Suite *s = suite_create("sched");
 	TCase *tc = tcase_create("plan");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_interval_and_jitter);
 	tcase_add_test(tc, test_min_interval_wins);
@@ -143,9 +141,5 @@ main(void)
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_skip_hours_and_days);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(s);
 }

@@ -1050,8 +1050,6 @@ main(void)
 {
 	Suite *s = suite_create("server");
 	TCase *tc = tcase_create("server");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1069,9 +1067,5 @@ main(void)
 	tcase_add_test(tc, test_feedparser);
 	tcase_add_test(tc, test_newsboat);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(s);
 }

@@ -851,8 +851,6 @@ main(void)
 	TCase *tc = tcase_create("notify");
 	TCase *units = tcase_create("units");
 	TCase *reloads = tcase_create("reload");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -876,9 +874,5 @@ main(void)
 	tcase_add_test(units, test_man_pages);
 	tcase_add_test(units, test_install);
 	suite_add_tcase(s, units);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(s);
 }

@@ -55,15 +55,9 @@ main(void)
 {
 	Suite *s = suite_create("urlnorm");
 	TCase *tc = tcase_create("urlnorm");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_normal_forms, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, test_no_key);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run_suite(s);
 }

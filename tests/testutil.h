@@ -5,6 +5,7 @@
 #ifndef FEEDMUX_TESTUTIL_H
 #define FEEDMUX_TESTUTIL_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -89,5 +90,8 @@ double tu_now(void);
 
 /* How many times `needle` occurs in the file at `path` (0 when unreadable): requests in a server's log. */
 int tu_count_in_file(const char *path, const char *needle);
+
+/* Run every test of `s` (and free it); the exit status for main: 0 when all passed, else 1. */
+int tu_run_suite(Suite *s);
 
 #endif
