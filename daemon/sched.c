@@ -693,37 +693,44 @@ sched_on_body(void *arg, const char *content_type, const char *data, size_t len)
 }
 
 /*
- * "ill-formed: line N: the first problem" for a document read in spite
- * of errors, in `buf`; NULL for a well-formed one.  /status shows it.
+ * What /status should say about a document read in full but not cleanly,
+ * into `buf`: "ill-formed: line N: the first problem" when it was read in
+ * spite of errors, "truncated: N items past the first M ignored" when it had
+ * too many, both joined by "; ".  NULL when there is nothing to say.
  */
 static const char *
 sched_parse_warning(const struct sched_feed *sf, char *buf, size_t len)
 {
-	if (sf->parser == NULL || !parse_illformed(sf->parser))
+	int n = 0;
+
+	buf[0] = '\0';
+	if (parse_illformed(sf->parser)) /* parse_error starts "line N: " when it can */
+		n = snprintf(buf, len, "ill-formed: %s",
+		    parse_error(sf->parser) != NULL ? parse_error(sf->parser) : "unknown error");
+	if (sf->dropped > 0 && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%struncated: %zu items past the first %d ignored",
+		    n > 0 ? "; " : "", sf->dropped, SCHED_MAX_ITEMS);
+	if (buf[0] == '\0')
 		return NULL;
-	/* parse_error starts with the line ("line 12: ...") when it has one */
-	snprintf(buf, len, "ill-formed: %s",
-	    parse_error(sf->parser) != NULL ? parse_error(sf->parser) : "unknown error");
 	buf[text_utf8_cut(buf, strlen(buf))] = '\0'; /* snprintf may cut a character */
 	return buf;
 }
 
-/* Finish parsing a complete body; returns the error to record, or NULL. */
+/*
+ * Finish parsing a complete body; returns the error to record, or NULL and
+ * in *warning what sched_parse_warning says (written into `buf`), or NULL.
+ */
 static const char *
-sched_finish_parse(struct sched_feed *sf)
+sched_finish_parse(struct sched_feed *sf, const char **warning, char *buf, size_t len)
 {
-	char warning[512];
-
 	if (sf->parser == NULL)
 		return "empty document";
 	if (parse_finish(sf->parser) != 0)
 		return parse_error(sf->parser);
-	if (sched_parse_warning(sf, warning, sizeof warning) != NULL)
-		log_warnx("feed %s: %zu items recovered from a document %s", sf->cf->name,
-		    parse_item_count(sf->parser), warning);
-	if (sf->dropped > 0)
-		log_warnx("feed %s: %zu items past the first %d were ignored", sf->cf->name,
-		    sf->dropped, SCHED_MAX_ITEMS);
+	*warning = sched_parse_warning(sf, buf, len);
+	if (*warning != NULL)
+		log_warnx("feed %s: %zu items read, %zu kept: %s", sf->cf->name,
+		    parse_item_count(sf->parser), sf->nitems, *warning);
 	return NULL;
 }
 
@@ -908,16 +915,15 @@ sched_learn(struct sched_feed *sf, time_t now)
 /*
  * Write a fetch's outcome (its times are in sf->touch): nothing now for a
  * plain 304 (see the top of this file), else one transaction with its
- * items, validators and error.
+ * items, validators, error and warning.
  */
 static void
 sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *error,
-    int failures_before)
+    const char *warning, int failures_before)
 {
 	struct store_fetch sfx;
 	struct store_fetch_stats stats;
-	/* cppcheck-suppress variableScope ; sfx.warning points into it until the commit below */
-	char err[512], warning[512];
+	char err[512];
 	bool ok = error == NULL, full = res->status == FETCH_OK;
 	const char *etag = ok ? sched_next_validator(sf->etag, res->etag, full) : sf->etag;
 	const char *lm = ok ? sched_next_validator(sf->last_modified, res->last_modified, full) :
@@ -942,7 +948,7 @@ sched_write(struct sched_feed *sf, const struct fetch_result *res, const char *e
 		sfx.items = sf->items;
 		sfx.nitems = sf->nitems;
 		sfx.info = parse_feed_info(sf->parser);
-		sfx.warning = sched_parse_warning(sf, warning, sizeof warning);
+		sfx.warning = warning;
 	}
 	if (store_commit_fetch(sf->s->store, &sfx, &stats, err, sizeof err) != 0) {
 		/* the validators stay the old ones, so the next fetch brings what was lost */
@@ -998,13 +1004,13 @@ sched_count_fetch(struct sched_feed *sf, const struct fetch_result *res, const c
 static void
 sched_record(struct sched_feed *sf, const struct fetch_result *res)
 {
-	char why[512];
-	const char *error = NULL;
+	char why[512], note[512];
+	const char *error = NULL, *warning = NULL;
 	int failures_before = sf->poll.failures;
 	time_t now = time(NULL);
 
 	if (res->status == FETCH_OK)
-		error = sched_finish_parse(sf);
+		error = sched_finish_parse(sf, &warning, note, sizeof note);
 	else if (res->status != FETCH_NOT_MODIFIED)
 		error = sched_fetch_error(sf, res, why, sizeof why);
 	sched_count_fetch(sf, res, error);
@@ -1024,7 +1030,7 @@ sched_record(struct sched_feed *sf, const struct fetch_result *res)
 	sf->touch.fetched_at = now;
 	sf->touch.next_poll = sched_gone(sf) ? 0 : sched_plan_next(sf, res, now);
 	sf->touch.http_status = res->http_status;
-	sched_write(sf, res, error, failures_before);
+	sched_write(sf, res, error, warning, failures_before);
 }
 
 static void
