@@ -43,6 +43,7 @@
 #define SCHED_MOVE_CONFIRM     3     /* permanent redirects in a row that move a feed */
 #define SCHED_ADAPT_ITEMS      20    /* newest items the posting rate is taken from */
 #define SCHED_NEW_SPREAD_MS    10000 /* feeds never polled start within this, at most */
+#define SCHED_NEW_SPREAD_PER   1     /* ms of that spread per configured feed */
 #define SCHED_HOST_DELAY_MAX   300000 /* ms: a 429 doubles a host's spacing up to this */
 
 struct sched_host {
@@ -609,7 +610,9 @@ sched_log_gone(const struct sched_feed *sf)
  * most max_interval); an overdue one starts at a random point of its
  * interval, or of start_spread when that is shorter, so a restart does not
  * send every request at once; a new one within SCHED_NEW_SPREAD_MS, as
- * whoever added it expects (the per-host queues keep that polite).
+ * whoever added it expects (the per-host queues keep that polite), and
+ * sooner in a small configuration: 10,000 feeds need the 10 s to spread
+ * their first connections, three need no wait at all.
  */
 static void
 sched_arm(struct sched_feed *sf, time_t now)
@@ -623,6 +626,8 @@ sched_arm(struct sched_feed *sf, time_t now)
 		spread = conf->start_spread_ms;
 	if (!sf->polled_before && spread > SCHED_NEW_SPREAD_MS)
 		spread = SCHED_NEW_SPREAD_MS;
+	if (!sf->polled_before && spread > (int64_t)conf->nfeeds * SCHED_NEW_SPREAD_PER)
+		spread = (int64_t)conf->nfeeds * SCHED_NEW_SPREAD_PER;
 	delay_ms = spread > 0 ? random() % spread : 0;
 
 	if (sched_gone(sf)) {
