@@ -199,11 +199,16 @@ write_conf(void)
 	struct buf b;
 
 	buf_init(&b, 0);
+	/*
+	 * The loop does each fetch's parsing and storing itself, and under
+	 * valgrind (tu_seconds) the biggest take seconds, which every transfer
+	 * waiting beside them counts against its limits: those stretch too.
+	 */
 	buf_addf(&b,
 	    "[feedmux]\ndatabase = %s\nlisten = %s\ninterval = 1h\nstart_spread = 0\n"
-	    "host_delay = 0\nhost_connections = 64\nmax_transfers = 64\nconnect_timeout = 5s\n"
-	    "timeout = 60s\nlow_speed_time = 3s\n",
-	    db_path, sock_path);
+	    "host_delay = 0\nhost_connections = 64\nmax_transfers = 64\nconnect_timeout = %ds\n"
+	    "timeout = %ds\nlow_speed_time = %ds\n",
+	    db_path, sock_path, tu_seconds(5), tu_seconds(60), tu_seconds(3));
 	for (size_t i = 0; i < NCASES; i++) {
 		char *path = fill(cases[i].path, "%S", "%C");
 
@@ -308,7 +313,7 @@ setup(void)
 	start = tu_now();
 	daemon_pid = tu_spawn(argv, log_path);
 	ck_assert_msg(tu_wait_socket(sock_path, 60), "feedmuxd did not listen");
-	deadline = tu_now() + ROUND_DEADLINE_S;
+	deadline = tu_now() + tu_seconds(ROUND_DEADLINE_S);
 	while ((status = get_status()) != NULL && !all_fetched(status) && tu_now() < deadline) {
 		json_decref(status);
 		status = NULL;
@@ -316,7 +321,7 @@ setup(void)
 	}
 	round_s = tu_now() - start;
 	ck_assert_msg(status != NULL && all_fetched(status), "the first round did not end in %d s",
-	    ROUND_DEADLINE_S);
+	    tu_seconds(ROUND_DEADLINE_S));
 	fprintf(stderr, "hostile: first round in %.1f s\n", round_s);
 }
 
@@ -606,7 +611,9 @@ START_TEST(test_peak_memory)
 	ck_assert_ptr_nonnull(hwm);
 	kb = strtol(hwm + 6, NULL, 10);
 	fprintf(stderr, "hostile: feedmuxd peak memory (VmHWM) %ld kB\n", kb);
-	ck_assert_msg(kb < PEAK_MAX_KB, "feedmuxd peaked at %ld kB", kb);
+	/* behind valgrind the figure is mostly valgrind's own (shadow memory) */
+	if (!tu_behind_wrapper())
+		ck_assert_msg(kb < PEAK_MAX_KB, "feedmuxd peaked at %ld kB", kb);
 	free(text), free(path);
 }
 END_TEST

@@ -150,12 +150,19 @@ tu_wrapped(char *const argv[], char **words)
 	return out;
 }
 
+bool
+tu_behind_wrapper(void)
+{
+	const char *wrapper = getenv("FEEDMUX_TEST_WRAPPER");
+
+	return wrapper != NULL && *wrapper != '\0';
+}
+
 int
 tu_seconds(int s)
 {
 	const char *scale = getenv("FEEDMUX_TEST_TIME_SCALE");
-	const char *wrapper = getenv("FEEDMUX_TEST_WRAPPER");
-	long k = wrapper != NULL && *wrapper != '\0' ? 20 : 1;
+	long k = tu_behind_wrapper() ? 20 : 1;
 
 	if (scale != NULL && *scale != '\0')
 		k = strtol(scale, NULL, 10);

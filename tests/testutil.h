@@ -79,6 +79,8 @@ pid_t tu_start_server(const char *prog, const char *dir, const char *log, int *p
  * multiplies the waits: tu_seconds(s) is `s` seconds scaled so.
  */
 int tu_seconds(int s);
+/* Whether the programs under test run behind FEEDMUX_TEST_WRAPPER (their memory is the tool's too). */
+bool tu_behind_wrapper(void);
 /* execv argv[0] (a path), behind the wrapper if one is set; returns only on failure. */
 void tu_exec(char *const argv[]);
 
