@@ -895,6 +895,17 @@ charset_xml_char_ok(unsigned long cp)
 	return !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF && cp <= 0x10FFFF;
 }
 
+unsigned long
+charset_ref_char(unsigned long cp)
+{
+	if (cp >= 0x80 && cp <= 0x9F) {
+		unsigned w = charset_cp1252((unsigned char)cp);
+
+		return w != 0 ? w : 0xFFFD;
+	}
+	return charset_xml_char_ok(cp) && cp != 0x7F ? cp : 0xFFFD;
+}
+
 /* Bytes the lexer must look at, per state; everything else is copied in runs. */
 static unsigned char cs_special[LEX_JSON + 1][256];
 
@@ -983,17 +994,12 @@ cs_amp(struct charset *cs, const unsigned char *s, size_t avail, bool final, str
 		return 1;
 	}
 	if (s[1] == '#') {
-		unsigned long fixed = cp;
+		unsigned long fixed = charset_ref_char(cp);
 
-		if (cp >= 0x80 && cp <= 0x9F) {
-			/* a C1 control: what Windows-1252 has there, as browsers read it */
-			fixed = charset_cp1252((unsigned char)cp);
-			if (fixed == 0)
-				fixed = 0xFFFD;
-		} else if (!charset_xml_char_ok(cp)) {
+		if (!charset_xml_char_ok(cp))
 			cs_error(cs, "reference to a character XML does not allow (replaced)");
-			fixed = 0xFFFD;
-		}
+		else if (cp == 0x7F)
+			cs_error(cs, "reference to U+007F, a control character (replaced)");
 		if (s[2] == 'X') /* XML wants a lower-case x; HTML allowed both */
 			cs_error(cs, "character reference with 'X' (read as 'x')");
 		if (fixed != cp || s[2] == 'X')
@@ -1149,8 +1155,8 @@ cs_entity_decl(struct charset *cs, const char *d, size_t i, size_t n)
 		long r = charset_charref(d + k, vstart + vlen - k, &cp);
 
 		if (r > 0) {
-			if (charset_xml_char_ok(cp))
-				charset_put_utf8(&v, (unsigned)cp);
+			if (charset_xml_char_ok(cp)) /* (a reference to what XML refuses: dropped) */
+				charset_put_utf8(&v, (unsigned)charset_ref_char(cp));
 			k += (size_t)r;
 		} else
 			buf_addc(&v, d[k++]);

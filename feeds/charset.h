@@ -83,6 +83,14 @@ long charset_charref(const char *s, size_t len, unsigned long *value);
 /* Is code point `cp` a character XML 1.0 allows (Char production)? */
 bool charset_xml_char_ok(unsigned long cp);
 
+/*
+ * The character a reference to code point `cp` stands for in feedmux's
+ * text: a C1 control as Windows-1252 has it (as browsers read it), U+FFFD
+ * for what XML 1.0 does not allow and for DEL (legal XML, never meant, and
+ * kept out of everything parsed), else `cp`.
+ */
+unsigned long charset_ref_char(unsigned long cp);
+
 /* Append code point `cp` to `out` as UTF-8. */
 void charset_put_utf8(struct buf *out, unsigned cp);
 

@@ -81,9 +81,9 @@ text_append_clean(struct buf *out, const char *s, size_t len)
 		if (buf_add(out, p + i - run, run) != 0)
 			return -1;
 		run = 0;
-		if (p[i] == 0xC2 && i + 1 < len && charset_cp1252(p[i + 1]) != 0) {
+		if (p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
 			/* A C1 control: Windows-1252 mislabelled, as the decoder reads it. */
-			charset_put_utf8(out, charset_cp1252(p[i + 1]));
+			charset_put_utf8(out, (unsigned)charset_ref_char(p[i + 1]));
 			i += 2;
 			continue;
 		}
@@ -186,12 +186,7 @@ text_ref(const char *s, size_t len, unsigned *cp)
 
 		if (ref <= 0)
 			return 0;
-		if (v >= 0x80 && v <= 0x9F)
-			v = charset_cp1252((unsigned char)v);
-		/* the decoded text must stay clean: what XML carries, and no DEL (fuzz_parse) */
-		if (!charset_xml_char_ok(v) || v == 0x7F)
-			v = 0xFFFD;
-		*cp = (unsigned)v;
+		*cp = (unsigned)charset_ref_char(v); /* the decoded text must stay clean */
 		return (size_t)ref;
 	}
 	while (i < len && n < TEXT_ENTITY_MAX && isalnum((unsigned char)s[i]))

@@ -706,6 +706,16 @@ START_TEST(test_illformed_characters)
 	ck_assert_str_eq(r.items[0]->title, "a\xEF\xBF\xBD" "b \xEF\xBF\xBD\xEF\xBF\xBD");
 	parsed_free(&r);
 
+	/* DEL by reference, legal XML, is no more kept than a raw DEL; in an entity's value too */
+	doc = "<!DOCTYPE rss [<!ENTITY e \"p&#127;q&#x81;r&#x92;\">]><rss><channel><item>"
+	      "<title>a &#127; b</title><description>&e;</description></item></channel></rss>";
+	parse_bytes(doc, strlen(doc), NULL, NULL, 0, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0]->title, "a \xEF\xBF\xBD b");
+	ck_assert_str_eq(r.items[0]->summary, "p\xEF\xBF\xBDq\xEF\xBF\xBDr\xE2\x80\x99");
+	ck_assert(r.illformed);
+	parsed_free(&r);
+
 	parse_fixture("parse/leading-space.xml", NULL, 0, &r);
 	ck_assert_int_eq(r.finish_rc, 0);
 	ck_assert_uint_eq(r.n, 2);
