@@ -1009,7 +1009,9 @@ sched_count_fetch(struct sched_feed *sf, const struct fetch_result *res, const c
 static void
 sched_record(struct sched_feed *sf, const struct fetch_result *res)
 {
-	char why[512], note[512];
+	char why[512];
+	/* cppcheck-suppress variableScope ; `warning` points into it until the write below */
+	char note[512];
 	const char *error = NULL, *warning = NULL;
 	int failures_before = sf->poll.failures;
 	time_t now = time(NULL);
