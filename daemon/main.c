@@ -213,6 +213,16 @@ daemon_ready(struct daemon *d)
 	daemon_notify_ready(d);
 }
 
+/* A reload not applied (`why`, if any, ends in "; "): the running configuration stays. */
+static void
+daemon_reload_refused(struct daemon *d, const char *why)
+{
+	log_warnx("%s: reload refused: %sthe running configuration stays in use", d->conf->path,
+	    why);
+	metrics_add(METRIC_RELOAD_FAILED, 1);
+	daemon_notify_ready(d);
+}
+
 /*
  * SIGHUP: read the configuration file again into a fresh struct conf and
  * swap it in only when it is valid; an invalid one is refused (its errors
@@ -232,18 +242,13 @@ daemon_reload(struct daemon *d)
 	log_notice("SIGHUP: reloading %s", old->path);
 	notify_reloading(d->notify, "reloading the configuration");
 	if ((fresh = conf_load_logged(old->path)) == NULL) {
-		log_warnx("%s: reload refused: the running configuration stays in use", old->path);
-		metrics_add(METRIC_RELOAD_FAILED, 1);
-		daemon_notify_ready(d);
+		daemon_reload_refused(d, "");
 		return;
 	}
 	conf_keep_fixed(fresh, old);
 	if (sched_reconfigure(d->sched, fresh, &ch) != 0) {
-		log_warnx("%s: reload refused: the database could not register the feeds; the"
-			  " running configuration stays in use", old->path);
 		conf_free(fresh);
-		metrics_add(METRIC_RELOAD_FAILED, 1);
-		daemon_notify_ready(d);
+		daemon_reload_refused(d, "the database could not register the feeds; ");
 		return;
 	}
 	retention_reconfigure(d->retention, fresh);

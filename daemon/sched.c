@@ -624,10 +624,14 @@ sched_arm(struct sched_feed *sf, time_t now)
 
 	if (spread > conf->start_spread_ms)
 		spread = conf->start_spread_ms;
-	if (!sf->polled_before && spread > SCHED_NEW_SPREAD_MS)
-		spread = SCHED_NEW_SPREAD_MS;
-	if (!sf->polled_before && spread > (int64_t)conf->nfeeds * SCHED_NEW_SPREAD_PER)
-		spread = (int64_t)conf->nfeeds * SCHED_NEW_SPREAD_PER;
+	if (!sf->polled_before) {
+		int64_t most = (int64_t)conf->nfeeds * SCHED_NEW_SPREAD_PER;
+
+		if (most > SCHED_NEW_SPREAD_MS)
+			most = SCHED_NEW_SPREAD_MS;
+		if (spread > most)
+			spread = most;
+	}
 	delay_ms = spread > 0 ? random() % spread : 0;
 
 	if (sched_gone(sf)) {

@@ -618,61 +618,10 @@ START_TEST(test_paging)
 }
 END_TEST
 
-/* A raw connection to the daemon's Unix socket. */
-static int
-raw_connect(void)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock_path);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
-	return fd;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Read from `fd` into `b` until `needle` appears or `ms` pass by the clock
- * (not by turns of the loop: a big stream takes many reads); true when it did.
- * Only what each read adds is searched, so a stream of megabytes is read as
- * fast as it comes (also under valgrind).
- */
-static bool
-read_until(int fd, struct buf *b, const char *needle, int ms)
-{
-	long long deadline = now_ms() + (long long)ms * tu_seconds(1);
-	size_t from = 0, keep = strlen(needle);
-
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		char chunk[65536];
-		ssize_t n;
-
-		if (b->data != NULL && strstr(b->data + from, needle) != NULL)
-			return true;
-		from = b->len > keep ? b->len - keep : 0;
-		if (now_ms() >= deadline)
-			return false;
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		if ((n = read(fd, chunk, sizeof chunk)) <= 0)
-			return false;
-		buf_add(b, chunk, (size_t)n);
-	}
-}
-
 static int
 subscribe(const char *last_event_id)
 {
-	int fd = raw_connect();
+	int fd = tu_connect_unix(sock_path);
 	char *req = xasprintf("GET /events HTTP/1.1\r\nHost: localhost\r\n%s%s%s\r\n",
 	    last_event_id != NULL ? "Last-Event-ID: " : "",
 	    last_event_id != NULL ? last_event_id : "", last_event_id != NULL ? "\r\n" : "");
@@ -703,28 +652,28 @@ START_TEST(test_events)
 	start_daemon();
 	buf_init(&a, 0);
 	fa = subscribe(NULL);
-	ck_assert(read_until(fa, &a, ": feedmux events", 5000));
+	ck_assert(tu_read_until(fa, &a, ": feedmux events", 5000));
 	ck_assert_ptr_nonnull(strstr(a.data, "text/event-stream"));
 	/* a new item arrives as an event, as JSON Feed */
 	write_feeds(1);
-	ck_assert_msg(read_until(fa, &a, "Alpha news 1", 10000), "%s", a.data);
+	ck_assert_msg(tu_read_until(fa, &a, "Alpha news 1", 10000), "%s", a.data);
 	ck_assert_ptr_nonnull(strstr(a.data, "event: item\ndata: {"));
 	/* heartbeats keep it alive (heartbeat = 1s here) */
 	buf_reset(&a);
-	ck_assert(read_until(fa, &a, ":\n\n", 5000));
+	ck_assert(tu_read_until(fa, &a, ":\n\n", 5000));
 	close(fa);
 
 	/* missed while away: Last-Event-ID resumes after what was seen */
 	buf_init(&b, 0);
 	fb = subscribe("0");
-	ck_assert(read_until(fb, &b, "Alpha news 1", 10000));
+	ck_assert(tu_read_until(fb, &b, "Alpha news 1", 10000));
 	id = last_id(b.data);
 	close(fb);
 	write_feeds(3);
 	sleep(3); /* polled and stored while nobody listens */
 	buf_reset(&b);
 	fb = subscribe(id);
-	ck_assert_msg(read_until(fb, &b, "Alpha news 3", 10000), "%s", b.data);
+	ck_assert_msg(tu_read_until(fb, &b, "Alpha news 3", 10000), "%s", b.data);
 	ck_assert_ptr_nonnull(strstr(b.data, "Alpha news 2"));
 	ck_assert_ptr_null(strstr(b.data, "\"Alpha news 1\""));
 	ck_assert_ptr_null(strstr(b.data, "Kernel release"));
@@ -760,7 +709,7 @@ START_TEST(test_events_slow_client)
 	}
 	quick = subscribe(NULL);
 	buf_init(&fast, 0);
-	ck_assert(read_until(quick, &fast, ": feedmux events", 5000));
+	ck_assert(tu_read_until(quick, &fast, ": feedmux events", 5000));
 	buf_init(&items, 0);
 	for (int i = 0; i < 20; i++) {
 		char *extra = xasprintf("<description>%s</description>", big);
@@ -773,7 +722,7 @@ START_TEST(test_events_slow_client)
 		free(extra);
 	}
 	write_feed("beta", "Beta Feed", items.data);
-	ck_assert_msg(read_until(quick, &fast, "Big 19", 60000), "the fast subscriber got it all");
+	ck_assert_msg(tu_read_until(quick, &fast, "Big 19", 60000), "the fast subscriber got it all");
 	/* the one that does not read is dropped once it has not drained for a while */
 	for (int i = 0; i < 600 * tu_seconds(1) && status_field("subscribers") != 1; i++)
 		usleep(100000);
@@ -824,23 +773,23 @@ START_TEST(test_events_framing)
 	buf_init(&text, 0);
 	buf_init(&old, 0);
 	fd = subscribe(NULL);
-	fd10 = raw_connect();
+	fd10 = tu_connect_unix(sock_path);
 	ck_assert_int_eq(write(fd10, req10, strlen(req10)), (ssize_t)strlen(req10));
-	ck_assert(read_until(fd, &raw, "retry: 5000\n\n\r\n", 5000));
-	ck_assert(read_until(fd10, &old, "retry: 5000\n\n", 5000));
+	ck_assert(tu_read_until(fd, &raw, "retry: 5000\n\n\r\n", 5000));
+	ck_assert(tu_read_until(fd10, &old, "retry: 5000\n\n", 5000));
 	write_feeds(1);
-	ck_assert_msg(read_until(fd, &raw, "Alpha news 1", 10000), "%s", raw.data);
+	ck_assert_msg(tu_read_until(fd, &raw, "Alpha news 1", 10000), "%s", raw.data);
 	/* read on to a heartbeat after the event, so the last chunk read is whole */
 	off = raw.len;
 	for (int i = 0; i < 50 && strstr(raw.data + off, beat) == NULL; i++)
-		read_until(fd, &raw, beat, 200);
+		tu_read_until(fd, &raw, beat, 200);
 	ck_assert_msg(dechunk(&raw, &text), "not chunked as HTTP/1.1 says:\n%s", raw.data);
 	ck_assert_msg(strncmp(text.data, ": feedmux events\nretry: 5000\n\n", 30) == 0, "%s",
 	    text.data);
 	ck_assert_ptr_nonnull(strstr(text.data, "\n\nid: "));
 	ck_assert_ptr_nonnull(strstr(text.data, "\nevent: item\ndata: {"));
 	/* HTTP/1.0: no chunks; the body is the stream itself, ended by the connection */
-	ck_assert_msg(read_until(fd10, &old, "Alpha news 1", 10000), "%s", old.data);
+	ck_assert_msg(tu_read_until(fd10, &old, "Alpha news 1", 10000), "%s", old.data);
 	ck_assert_ptr_null(strstr(old.data, "Transfer-Encoding"));
 	body = strstr(old.data, "\r\n\r\n");
 	ck_assert_ptr_nonnull(body);
@@ -902,17 +851,17 @@ START_TEST(test_connection_cap)
 	start_daemon();
 	buf_init(&b, 0);
 	for (int i = 0; i < 3; i++) {
-		idle[i] = raw_connect();
+		idle[i] = tu_connect_unix(sock_path);
 		ck_assert_int_eq(write(idle[i], keep, strlen(keep)), (ssize_t)strlen(keep));
-		ck_assert_msg(read_until(idle[i], &b, "\"feeds\"", 5000), "connection %d: %s", i,
+		ck_assert_msg(tu_read_until(idle[i], &b, "\"feeds\"", 5000), "connection %d: %s", i,
 		    b.data != NULL ? b.data : "(nothing)");
 		buf_reset(&b);
 	}
-	extra = raw_connect(); /* the kernel queues it */
+	extra = tu_connect_unix(sock_path); /* the kernel queues it */
 	ck_assert_int_eq(write(extra, req, strlen(req)), (ssize_t)strlen(req));
-	ck_assert_msg(!read_until(extra, &b, "200 OK", 1000), "served past the cap");
+	ck_assert_msg(!tu_read_until(extra, &b, "200 OK", 1000), "served past the cap");
 	close(idle[0]);
-	ck_assert_msg(read_until(extra, &b, "200 OK", 5000), "not served once one closed");
+	ck_assert_msg(tu_read_until(extra, &b, "200 OK", 5000), "not served once one closed");
 	close(extra);
 	close(idle[1]);
 	close(idle[2]);

@@ -373,13 +373,18 @@ tu_connect_unix(const char *path)
 bool
 tu_read_until(int fd, struct buf *b, const char *needle, int timeout_ms)
 {
-	double deadline = tu_now() + timeout_ms / 1000.0;
+	double deadline = tu_now() + timeout_ms / 1000.0 * tu_seconds(1);
+	size_t from = 0, keep = strlen(needle);
 
-	while (b->data == NULL || strstr(b->data, needle) == NULL) {
+	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		char chunk[65536];
 		ssize_t n;
 
+		if (b->data != NULL && strstr(b->data + from, needle) != NULL)
+			return true;
+		/* only what a read adds (and a needle's length before it) is searched again */
+		from = b->len > keep ? b->len - keep : 0;
 		if (tu_now() > deadline)
 			return false;
 		if (poll(&p, 1, 50) <= 0)
@@ -388,7 +393,6 @@ tu_read_until(int fd, struct buf *b, const char *needle, int timeout_ms)
 			return false;
 		buf_add(b, chunk, (size_t)n);
 	}
-	return true;
 }
 
 bool

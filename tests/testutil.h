@@ -53,7 +53,9 @@ int tu_free_port(void);
 int tu_connect_unix(const char *path);
 /*
  * Read from `fd` into `b` until `needle` is in it, the peer closes, or
- * `timeout_ms` pass; true when it is there.
+ * `timeout_ms` (scaled as tu_seconds) pass by the clock; true when it is
+ * there.  Only what each read adds is searched, so a stream of megabytes
+ * is read as fast as it comes (also under valgrind).
  */
 bool tu_read_until(int fd, struct buf *b, const char *needle, int timeout_ms);
 /* Wait until the file at `path` holds `needle`; false after timeout_s. */
